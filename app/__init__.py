@@ -1,0 +1,80 @@
+"""Joint inspections by the criminal justice inspectorates: the Flask application."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+from flask import Flask
+from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
+
+from app.config import Config, ConfigError
+
+__version__ = "0.1.0"
+
+__all__ = ["Config", "ConfigError", "create_app", "__version__"]
+
+
+def create_app(config: Config | None = None) -> Flask:
+    """Build the app from ``config`` (default: the environment); connects to nothing yet."""
+    from app import api, db, jobs, logging, security, storage, web
+    from app.cli import register_cli
+    from app.health import bp as health_bp
+
+    if config is None:
+        # An entry point (gunicorn, flask, rq): refuse unsafe settings with one line, exit 1.
+        try:
+            config = Config.from_env()
+            config.validate()
+        except ConfigError as exc:
+            raise SystemExit(f"configuration error: {exc}") from None
+    config.validate()
+    logging.configure_logging(config.log_level)
+
+    flask_app = Flask(
+        __name__,
+        instance_path=str(config.instance_path),
+        instance_relative_config=False,
+    )
+    flask_app.config.update(
+        SECRET_KEY=config.effective_secret_key,
+        DEBUG=config.debug,
+        TESTING=config.app_env == "test",
+        MAX_CONTENT_LENGTH=50 * 1024 * 1024,
+        SESSION_COOKIE_NAME="__Host-session" if config.is_production else "session",
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SECURE=config.is_production,
+        SESSION_COOKIE_SAMESITE="Lax",
+        PERMANENT_SESSION_LIFETIME=timedelta(hours=config.session_absolute_hours),
+        REMEMBER_COOKIE_HTTPONLY=True,
+        REMEMBER_COOKIE_SECURE=config.is_production,
+        WTF_CSRF_TIME_LIMIT=None,
+        WTF_CSRF_SSL_STRICT=config.is_production,
+        JSON_SORT_KEYS=False,
+    )
+    flask_app.extensions["config"] = config
+    config.instance_path.mkdir(parents=True, exist_ok=True)
+
+    logging.init_app(flask_app)
+    security.init_app(flask_app, production=config.is_production)
+    db.init_app(flask_app, db.Database(config.database_url, pool_size=config.db_pool_size))
+    jobs.init_app(flask_app, redis_url=config.redis_url, eager=config.jobs_eager)
+    storage.init_app(flask_app, config)
+    api.init_app(flask_app)
+    web.init_app(flask_app)
+    flask_app.register_blueprint(health_bp)
+    register_cli(flask_app)
+    _import_models()
+    flask_app.jinja_loader = ChoiceLoader(
+        [
+            FileSystemLoader(str(Path(__file__).parent / "templates")),
+            PrefixLoader({"govuk_frontend_jinja": PackageLoader("govuk_frontend_jinja")}),
+        ]
+    )
+    flask_app.jinja_env.globals.update(service_name="Joint inspections", app_version=__version__)
+    return flask_app
+
+
+def _import_models() -> None:
+    """Import every module that declares models or jobs, so metadata and registries are full."""
+    import app.heartbeat  # noqa: F401

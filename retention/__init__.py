@@ -1,0 +1,1 @@
+"""Each tenant's retention rules, holds, reviews and provable destruction."""

@@ -1,0 +1,1 @@
+"""Joint-inspection workspaces shared by participating inspectorates."""

@@ -1,0 +1,1 @@
+"""Tenants (inspectorates), users, roles, sign-in, isolation and the audit log."""

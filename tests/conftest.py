@@ -1,0 +1,132 @@
+"""Test fixtures: a migrated PostgreSQL database per run, one app, a rolled-back transaction
+per test, real Redis, the S3 API server and Chromium. A missing service fails, never skips."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy.orm import Session
+
+from app import create_app
+from app.config import Config
+from app.db import Database, get_database
+from tests import services
+
+pytest_plugins = ["tests.s3_server"]
+
+#: Which real service each fixture stands for: (marker, label in the closing summary).
+SERVICE_FIXTURES = {
+    "pg_database": ("postgres", "PostgreSQL"),
+    "redis": ("redis", "Redis"),
+    "s3_server": ("s3", "S3 API server (moto)"),
+    "browser": ("browser", "Chromium"),
+    "e2e_app": ("postgres", "PostgreSQL"),
+}
+_service_counts: Counter[str] = Counter()
+
+
+def migrate(url: str) -> None:
+    from alembic import command
+
+    from app.cli import alembic_config
+
+    command.upgrade(alembic_config(url), "head")
+
+
+@pytest.fixture(scope="session")
+def pg_database() -> Iterator[str]:
+    """A fresh PostgreSQL database built by ``alembic upgrade head``; dropped afterwards."""
+    name = services.create_database()
+    try:
+        migrate(services.pg_url(name))
+        yield name
+    finally:
+        services.drop_database(name)
+
+
+def make_config(tmp: Path, **overrides: object) -> Config:
+    values: dict[str, object] = {
+        "app_env": "test",
+        "secret_key": "test-secret-key-that-is-long-enough-000",
+        "instance_path": tmp,
+        "storage_url": f"file://{tmp / 'objects'}",
+        "jobs_eager": True,
+        "log_level": "WARNING",
+    }
+    values.update(overrides)
+    return Config(**values)  # type: ignore[arg-type]
+
+
+@pytest.fixture(scope="session")
+def app(pg_database: str, tmp_path_factory: pytest.TempPathFactory) -> Flask:
+    url = services.pg_url(pg_database)
+    return create_app(
+        make_config(tmp_path_factory.mktemp("instance"), database_url=url, database_owner_url=url)
+    )
+
+
+@pytest.fixture
+def database(app: Flask) -> Iterator[Database]:
+    """The app's database with every session joined to one transaction rolled back after."""
+    database = get_database(app)
+    connection = database.engine.connect()
+    outer = connection.begin()
+    database.bind_to(connection)
+    try:
+        yield database
+    finally:
+        database.sessionmaker.configure(
+            bind=database.engine, join_transaction_mode="conservative_savepoint"
+        )
+        outer.rollback()
+        connection.close()
+
+
+@pytest.fixture
+def session(database: Database) -> Iterator[Session]:
+    s = database.sessionmaker()
+    try:
+        yield s
+    finally:
+        s.close()
+
+
+@pytest.fixture
+def client(app: Flask, database: Database) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def redis():  # type: ignore[no-untyped-def]
+    client = services.redis_client()
+    client.flushdb()
+    yield client
+    client.flushdb()
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        for fixture, (marker, _label) in SERVICE_FIXTURES.items():
+            if fixture in getattr(item, "fixturenames", ()):
+                item.add_marker(marker)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):  # type: ignore[no-untyped-def]
+    outcome = yield
+    report = outcome.get_result()
+    if report.when == "call" and report.passed:
+        for fixture, (_marker, label) in SERVICE_FIXTURES.items():
+            if fixture in getattr(item, "fixturenames", ()):
+                _service_counts[label] += 1
+
+
+def pytest_terminal_summary(terminalreporter) -> None:  # type: ignore[no-untyped-def]
+    terminalreporter.section("real services used")
+    for label in dict.fromkeys(label for _marker, label in SERVICE_FIXTURES.values()):
+        terminalreporter.write_line(f"{label}: {_service_counts[label]} passing tests")
