@@ -17,9 +17,11 @@ __all__ = ["Config", "ConfigError", "create_app", "__version__"]
 
 def create_app(config: Config | None = None) -> Flask:
     """Build the app from ``config`` (default: the environment); connects to nothing yet."""
+    import tenants.api  # noqa: F401 - adds its routes to the API blueprint before registration
     from app import api, db, jobs, logging, security, storage, web
     from app.cli import register_cli
     from app.health import bp as health_bp
+    from tenants.app import init_app as init_tenants
 
     if config is None:
         # An entry point (gunicorn, flask, rq): refuse unsafe settings with one line, exit 1.
@@ -57,11 +59,16 @@ def create_app(config: Config | None = None) -> Flask:
 
     logging.init_app(flask_app)
     security.init_app(flask_app, production=config.is_production)
-    db.init_app(flask_app, db.Database(config.database_url, pool_size=config.db_pool_size))
+    database = db.Database(config.database_url, pool_size=config.db_pool_size)
+    problem = db.verify_app_role(database.engine)
+    if problem:
+        raise SystemExit(f"configuration error: {problem}")
+    db.init_app(flask_app, database)
     jobs.init_app(flask_app, redis_url=config.redis_url, eager=config.jobs_eager)
     storage.init_app(flask_app, config)
-    api.init_app(flask_app)
     web.init_app(flask_app)
+    init_tenants(flask_app)
+    api.init_app(flask_app)
     flask_app.register_blueprint(health_bp)
     register_cli(flask_app)
     _import_models()
@@ -77,4 +84,7 @@ def create_app(config: Config | None = None) -> Flask:
 
 def _import_models() -> None:
     """Import every module that declares models or jobs, so metadata and registries are full."""
+    import app.audit  # noqa: F401
     import app.heartbeat  # noqa: F401
+    import app.tenancy  # noqa: F401
+    import tenants.models  # noqa: F401

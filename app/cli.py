@@ -14,14 +14,28 @@ db_cli = AppGroup("db", help="Database schema (Alembic migrations).")
 SEEDERS: list = []
 
 
-def alembic_config(url: str | None = None):  # type: ignore[no-untyped-def]
+def alembic_config(url: str | None = None, app_role: str | None = None):  # type: ignore[no-untyped-def]
+    """Alembic settings: migrate ``url`` (as the owner) and grant ``app_role`` its rights."""
     from alembic.config import Config as AlembicConfig
 
     cfg = AlembicConfig(str(PROJECT_ROOT / "alembic.ini"))
     cfg.set_main_option("script_location", str(PROJECT_ROOT / "migrations"))
     if url:
         cfg.attributes["database_url"] = url
+    if app_role:
+        cfg.attributes["app_role"] = app_role
     return cfg
+
+
+def app_role_of(config) -> str | None:  # type: ignore[no-untyped-def]
+    """The app's PostgreSQL role when it differs from the migration owner's."""
+    from sqlalchemy.engine import make_url
+
+    if config.is_sqlite:
+        return None
+    app_user = make_url(config.database_url).username
+    owner_user = make_url(config.database_owner_url).username
+    return app_user if app_user and app_user != owner_user else None
 
 
 @db_cli.command("upgrade")
@@ -30,7 +44,8 @@ def db_upgrade(revision: str) -> None:
     """Apply migrations up to REVISION (default: head) as the schema owner."""
     from alembic import command
 
-    command.upgrade(alembic_config(current_app.extensions["config"].database_owner_url), revision)
+    config = current_app.extensions["config"]
+    command.upgrade(alembic_config(config.database_owner_url, app_role_of(config)), revision)
     click.echo(f"database upgraded to {revision}")
 
 
@@ -48,9 +63,14 @@ def db_downgrade(revision: str) -> None:
 @click.option("--demo", is_flag=True, help="Also add demo users and a joint inspection.")
 def seed(demo: bool) -> None:
     """Create the founding tenants (and demo data with --demo); safe to run again."""
-    from app.db import get_database
+    from app.audit import Actor
+    from app.db import get_database, set_context
 
+    if current_app.extensions["config"].is_production and demo:
+        raise click.ClickException("demo users are never created in production")
     with get_database().transaction() as session:
+        session.info["actor"] = Actor(None, None, "flask seed")
+        set_context(session, tenant_id=None, platform_admin=True)
         for seeder in SEEDERS:
             for line in seeder(session, demo):
                 click.echo(line)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from flask import Flask, current_app, g
@@ -32,7 +32,9 @@ class Base(DeclarativeBase):
 
 
 def utcnow() -> datetime:
-    return datetime.now(UTC)
+    from app.clock import clock
+
+    return clock.now()
 
 
 def make_engine(url: str, *, pool_size: int = 5, **kwargs: Any) -> Engine:
@@ -60,6 +62,48 @@ def make_engine(url: str, *, pool_size: int = 5, **kwargs: Any) -> Engine:
     return create_engine(url, pool_pre_ping=True, **kwargs)
 
 
+#: PostgreSQL settings carried per transaction for row-level security (see set_context).
+CONTEXT_SETTINGS = ("tenant_id", "user_id", "purpose", "platform_admin")
+
+
+def _apply_context(session: Session, _transaction: Any, connection: Connection) -> None:
+    """At the start of every transaction, tell PostgreSQL who is asking.
+
+    ``set_config(..., true)`` lasts for the transaction only, so a pooled connection never
+    carries one request's tenant into the next; an unset tenant matches no rows.
+    """
+    if connection.dialect.name != "postgresql":
+        return
+    values = {name: str(session.info.get(name) or "") for name in CONTEXT_SETTINGS}
+    connection.exec_driver_sql(
+        "SELECT set_config('app.tenant_id', %(tenant_id)s, true),"
+        " set_config('app.user_id', %(user_id)s, true),"
+        " set_config('app.purpose', %(purpose)s, true),"
+        " set_config('app.platform_admin', %(platform_admin)s, true)",
+        values,
+    )
+
+
+def set_context(
+    session: Session,
+    *,
+    tenant_id: int | None,
+    user_id: int | None = None,
+    purpose: str | None = None,
+    platform_admin: bool = False,
+) -> None:
+    """Scope ``session`` to a tenant (and user) from now on, in this transaction and later ones."""
+    session.info.update(
+        tenant_id=tenant_id,
+        user_id=user_id,
+        purpose=purpose,
+        platform_admin="on" if platform_admin else None,
+    )
+    if session.in_transaction():
+        connection = session.connection()
+        _apply_context(session, None, connection)
+
+
 class Database:
     """The engine and session factory for one app; kept in ``app.extensions``."""
 
@@ -67,6 +111,7 @@ class Database:
         self.url = url
         self.engine = make_engine(url, pool_size=pool_size)
         self.sessionmaker = sessionmaker(bind=self.engine, expire_on_commit=False)
+        event.listen(self.sessionmaker, "after_begin", _apply_context)
 
     @property
     def dialect(self) -> str:
@@ -121,3 +166,51 @@ def init_app(app: Flask, database: Database) -> None:
             if exc is not None:
                 session.rollback()
             session.close()
+
+
+def verify_app_role(engine: Engine) -> str | None:
+    """On PostgreSQL, the reason the app's role is unsafe for row-level security, or None.
+
+    The role must not be a superuser, must not bypass RLS and must own no table (owners
+    could disable the policies).
+    """
+    if engine.dialect.name != "postgresql":
+        return None
+    with engine.connect() as conn:
+        role = conn.exec_driver_sql(
+            "SELECT rolname, rolsuper, rolbypassrls FROM pg_roles WHERE rolname = current_user"
+        ).one()
+        owned = conn.exec_driver_sql(
+            "SELECT count(*) FROM pg_tables WHERE tableowner = current_user "
+            "AND schemaname NOT IN ('pg_catalog', 'information_schema')"
+        ).scalar_one()
+    if role.rolsuper:
+        return f"DATABASE_URL connects as {role.rolname}, a superuser; use a role that owns nothing"
+    if role.rolbypassrls:
+        return f"DATABASE_URL role {role.rolname} has BYPASSRLS; it must be NOBYPASSRLS"
+    if owned:
+        return f"DATABASE_URL role {role.rolname} owns {owned} tables; migrate as another role"
+    return None
+
+
+@contextmanager
+def purpose(session: Session, name: str) -> Iterator[Session]:
+    """Read with a narrow cross-tenant purpose (e.g. "sign-in"), then restore the context."""
+    saved = {key: session.info.get(key) for key in CONTEXT_SETTINGS}
+    set_context(
+        session,
+        tenant_id=saved["tenant_id"],
+        user_id=saved["user_id"],
+        purpose=name,
+        platform_admin=saved["platform_admin"] == "on",
+    )
+    try:
+        yield session
+    finally:
+        set_context(
+            session,
+            tenant_id=saved["tenant_id"],
+            user_id=saved["user_id"],
+            purpose=saved["purpose"],
+            platform_admin=saved["platform_admin"] == "on",
+        )

@@ -49,6 +49,12 @@ def _run(connection) -> None:  # type: ignore[no-untyped-def]
     )
     with context.begin_transaction():
         context.run_migrations()
+        app_role = config.attributes.get("app_role")
+        if app_role and connection.dialect.name == "postgresql":
+            from app.rls import grant_app_role
+
+            for statement in grant_app_role(app_role):
+                connection.exec_driver_sql(statement)
 
 
 if context.is_offline_mode():

@@ -30,20 +30,21 @@ SERVICE_FIXTURES = {
 _service_counts: Counter[str] = Counter()
 
 
-def migrate(url: str) -> None:
+def migrate(url: str, app_role: str | None = None) -> None:
     from alembic import command
 
     from app.cli import alembic_config
 
-    command.upgrade(alembic_config(url), "head")
+    command.upgrade(alembic_config(url, app_role), "head")
 
 
 @pytest.fixture(scope="session")
 def pg_database() -> Iterator[str]:
     """A fresh PostgreSQL database built by ``alembic upgrade head``; dropped afterwards."""
+    services.ensure_app_role()
     name = services.create_database()
     try:
-        migrate(services.pg_url(name))
+        migrate(services.pg_url(name), services.APP_ROLE)
         yield name
     finally:
         services.drop_database(name)
@@ -64,9 +65,12 @@ def make_config(tmp: Path, **overrides: object) -> Config:
 
 @pytest.fixture(scope="session")
 def app(pg_database: str, tmp_path_factory: pytest.TempPathFactory) -> Flask:
-    url = services.pg_url(pg_database)
     return create_app(
-        make_config(tmp_path_factory.mktemp("instance"), database_url=url, database_owner_url=url)
+        make_config(
+            tmp_path_factory.mktemp("instance"),
+            database_url=services.app_url(pg_database),
+            database_owner_url=services.pg_url(pg_database),
+        )
     )
 
 
@@ -121,9 +125,13 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):  
     outcome = yield
     report = outcome.get_result()
     if report.when == "call" and report.passed:
-        for fixture, (_marker, label) in SERVICE_FIXTURES.items():
-            if fixture in getattr(item, "fixturenames", ()):
-                _service_counts[label] += 1
+        labels = {
+            label
+            for _fixture, (marker, label) in SERVICE_FIXTURES.items()
+            if item.get_closest_marker(marker) is not None
+        }
+        for label in labels:
+            _service_counts[label] += 1
 
 
 def pytest_terminal_summary(terminalreporter) -> None:  # type: ignore[no-untyped-def]

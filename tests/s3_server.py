@@ -1,8 +1,9 @@
 """Pytest plugin: an S3 API server (moto) on loopback and a fresh bucket per test.
 
 Enable with ``pytest_plugins = ["tests.s3_server"]`` (or ``-p tests.s3_server``).
-``s3_server`` yields the endpoint URL; ``s3_storage`` yields an ``S3Storage`` on a new,
-empty bucket that is emptied and removed after the test.
+``s3_server`` yields the endpoint URL, ``s3_client`` a boto3 client for it (fake
+credentials), and ``s3_storage`` an ``S3Storage`` on a new, empty bucket that is emptied
+and removed after the test.
 """
 
 from __future__ import annotations
@@ -68,22 +69,29 @@ def s3_server() -> Iterator[str]:
 
 def _empty_and_remove(storage: S3Storage) -> None:
     client: Any = storage.client
-    paginator = client.get_paginator("list_object_versions")
-    for page in paginator.paginate(Bucket=storage.bucket):
+    # List from the start each round: paging on while deleting would skip entries.
+    while True:
+        page = client.list_object_versions(Bucket=storage.bucket)
         doomed = [
             {"Key": entry["Key"], "VersionId": entry["VersionId"]}
             for entry in [*page.get("Versions", []), *page.get("DeleteMarkers", [])]
         ]
-        if doomed:
-            client.delete_objects(Bucket=storage.bucket, Delete={"Objects": doomed, "Quiet": True})
+        if not doomed:
+            break
+        client.delete_objects(Bucket=storage.bucket, Delete={"Objects": doomed, "Quiet": True})
     client.delete_bucket(Bucket=storage.bucket)
 
 
+@pytest.fixture(scope="session")
+def s3_client(s3_server: str) -> Any:
+    """One boto3 S3 client for the test server, built the way the app builds it."""
+    return S3Storage.from_config(s3_config(s3_server, "unused-bucket")).client
+
+
 @pytest.fixture
-def s3_storage(s3_server: str) -> Iterator[S3Storage]:
+def s3_storage(s3_client: Any) -> Iterator[S3Storage]:
     """Yield an S3Storage on a new bucket of its own, removed again after the test."""
-    bucket = f"test-{uuid.uuid4().hex[:20]}"
-    storage = S3Storage.from_config(s3_config(s3_server, bucket))
+    storage = S3Storage(f"test-{uuid.uuid4().hex[:20]}", "", s3_client, region=S3_REGION)
     storage.ensure_bucket()
     yield storage
     _empty_and_remove(storage)

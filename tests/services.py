@@ -37,6 +37,22 @@ def admin_connection() -> psycopg.Connection:
         )
 
 
+APP_ROLE = "cjji_app"
+
+
+def ensure_app_role() -> None:
+    """The role the app connects as: it owns nothing and cannot bypass row-level security."""
+    with admin_connection() as conn:
+        try:
+            conn.execute(f"CREATE ROLE {APP_ROLE} LOGIN NOSUPERUSER NOBYPASSRLS")
+        except psycopg.errors.DuplicateObject:
+            pass
+
+
+def app_url(database: str) -> str:
+    return pg_url(database, user=APP_ROLE)
+
+
 def create_database(prefix: str = "cjji_test") -> str:
     name = f"{prefix}_{uuid.uuid4().hex[:8]}"
     with admin_connection() as conn:

@@ -70,7 +70,10 @@ def get_storage() -> Storage:
         config = extensions.get("config")
         if not isinstance(config, Config):
             raise RuntimeError("app.extensions['config'] must hold the Config before storage use")
+        # Two threads may both build one; setdefault keeps the first for everybody.
         storage = extensions.setdefault(EXTENSION_KEY, storage_from_config(config))
+    if not isinstance(storage, Storage):
+        raise RuntimeError("app.extensions['storage'] does not hold a Storage")
     return storage
 
 

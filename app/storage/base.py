@@ -32,11 +32,11 @@ DEFAULT_CONTENT_TYPE = "application/octet-stream"
 #: User-metadata name under which the SHA-256 of the content is kept.
 SHA256_METADATA_KEY = "sha256"
 
-_METADATA_NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,127}$")
+_METADATA_NAME = re.compile(r"[a-z0-9][a-z0-9-]{0,127}")
 _METADATA_MAX_BYTES = 2 * KiB
-_TAG_TEXT = re.compile(r"^[\w .:/=+\-@]*$")
+_TAG_TEXT = re.compile(r"[\w .:/=+\-@]*")
 _MAX_TAGS = 10
-_CONTENT_TYPE = re.compile(r"^[\w!#$&^.+-]+/[\w!#$&^.+-]+(\s*;[ -~]*)?$", re.ASCII)
+_CONTENT_TYPE = re.compile(r"[\w!#$&^.+-]+/[\w!#$&^.+-]+( *;[ -~]*)?", re.ASCII)
 
 
 class ObjectNotFound(KeyError):
@@ -127,7 +127,7 @@ def validate_metadata(metadata: Mapping[str, str] | None) -> dict[str, str]:
     result = dict(metadata or {})
     total = 0
     for name, value in result.items():
-        if not isinstance(name, str) or not _METADATA_NAME.match(name):
+        if not isinstance(name, str) or not _METADATA_NAME.fullmatch(name):
             raise InvalidMetadata(
                 f"metadata name {name!r} must be lowercase letters, digits and '-'"
             )
@@ -147,13 +147,13 @@ def validate_tags(tags: Mapping[str, str] | None) -> dict[str, str]:
     if len(result) > _MAX_TAGS:
         raise InvalidMetadata(f"an object can have at most {_MAX_TAGS} tags")
     for name, value in result.items():
-        if not isinstance(name, str) or not 1 <= len(name) <= 128 or not _TAG_TEXT.match(name):
+        if not isinstance(name, str) or not 1 <= len(name) <= 128 or not _TAG_TEXT.fullmatch(name):
             raise InvalidMetadata(
                 f"tag name {name!r} must be 1-128 letters, digits, spaces or + - = . _ : / @"
             )
         if name.lower().startswith("aws:"):
             raise InvalidMetadata("tag names starting with 'aws:' are reserved")
-        if not isinstance(value, str) or len(value) > 256 or not _TAG_TEXT.match(value):
+        if not isinstance(value, str) or len(value) > 256 or not _TAG_TEXT.fullmatch(value):
             raise InvalidMetadata(
                 f"tag {name!r} value must be up to 256 letters, digits, spaces or + - = . _ : / @"
             )
@@ -164,7 +164,7 @@ def validate_content_type(content_type: str | None) -> str:
     """Return a usable MIME type: the given one if well formed, else the binary default."""
     if content_type is None or content_type == "":
         return DEFAULT_CONTENT_TYPE
-    if len(content_type) > 255 or not _CONTENT_TYPE.match(content_type):
+    if len(content_type) > 255 or not _CONTENT_TYPE.fullmatch(content_type):
         raise InvalidMetadata(f"content type {content_type!r} is not a valid MIME type")
     return content_type
 

@@ -181,21 +181,22 @@ class FolderStorage(Storage):
         return tmp
 
     def _store(self, key: str, data_tmp: Path, meta: dict[str, Any]) -> None:
-        """Move content and sidecar into place: sidecar first, so a new key is never seen
-        without its metadata."""
+        """Move the written content and its sidecar into place, or remove both temp files."""
         data_target = self._data_path(key)
         meta_target = self._meta_path(key)
-        encoded = json.dumps(meta, sort_keys=True).encode()
-        meta_tmp = self._write_temp(_bytes_writer(encoded))
+        meta_tmp: Path | None = None
         placed = False
         try:
+            meta_tmp = self._write_temp(_bytes_writer(json.dumps(meta, sort_keys=True).encode()))
+            # Sidecar first: a new key is never visible without its metadata.
             self._replace(meta_tmp, meta_target, key, self._meta)
             self._replace(data_tmp, data_target, key, self._objects)
             placed = True
         finally:
             if not placed:
-                meta_tmp.unlink(missing_ok=True)
                 data_tmp.unlink(missing_ok=True)
+                if meta_tmp is not None:
+                    meta_tmp.unlink(missing_ok=True)
 
     def _info(self, key: str, st: os.stat_result, meta: Mapping[str, Any]) -> ObjectInfo:
         sha256 = meta.get("sha256")
@@ -224,7 +225,7 @@ class FolderStorage(Storage):
     ) -> ObjectInfo:
         """Stream to a temp file, fsync, then rename into place; failures leave no trace."""
         target = self._data_path(key)
-        meta = {
+        meta: dict[str, Any] = {
             "content_type": validate_content_type(content_type),
             "metadata": validate_metadata(metadata),
             "tags": validate_tags(tags),

@@ -127,12 +127,15 @@ class S3Storage(Storage):
         *,
         region: str | None = None,
         server_side_encryption: str | None = "AES256",
+        list_page_size: int = 1000,
     ) -> None:
         self.bucket = bucket
         self.prefix = prefix if not prefix or prefix.endswith("/") else prefix + "/"
         self.client = client
         self.region = region
         self.server_side_encryption = server_side_encryption
+        #: Keys fetched per ListObjectsV2 request (S3 caps it at 1,000).
+        self.list_page_size = list_page_size
 
     @classmethod
     def from_config(cls, config: Config) -> S3Storage:
@@ -179,7 +182,7 @@ class S3Storage(Storage):
             self.client.head_bucket(Bucket=self.bucket)
             return
         except ClientError as error:
-            if not _is_not_found(error) and "NoSuchBucket" not in str(error):
+            if error.response.get("Error", {}).get("Code") not in ("404", "NoSuchBucket"):
                 raise
         kwargs: dict[str, Any] = {"Bucket": self.bucket}
         if self.region and self.region != "us-east-1":
@@ -310,10 +313,15 @@ class S3Storage(Storage):
                 )
 
     def list(self, prefix: str = "") -> Iterator[ObjectInfo]:
-        """Yield objects in key order, fetching 1,000 keys per request."""
+        """Yield objects in key order, fetching ``list_page_size`` keys per request."""
         validate_prefix(prefix)
         paginator = self.client.get_paginator("list_objects_v2")
-        for page in paginator.paginate(Bucket=self.bucket, Prefix=self.prefix + prefix):
+        pages = paginator.paginate(
+            Bucket=self.bucket,
+            Prefix=self.prefix + prefix,
+            PaginationConfig={"PageSize": self.list_page_size},
+        )
+        for page in pages:
             for entry in page.get("Contents", []):
                 yield ObjectInfo(
                     key=entry["Key"][len(self.prefix) :],
@@ -348,9 +356,10 @@ class S3Storage(Storage):
             "Key": self._full(key),
             "ResponseContentDisposition": content_disposition(filename),
         }
-        return self.client.generate_presigned_url(
+        url = self.client.generate_presigned_url(
             "get_object", Params=params, ExpiresIn=validate_expires(expires)
         )
+        return str(url)
 
     def presign_put(self, key: str, expires: int = 300, content_type: str | None = None) -> str:
         """Return an S3 presigned PUT URL; if ``content_type`` is given the PUT must send it.
@@ -360,9 +369,10 @@ class S3Storage(Storage):
         params: dict[str, str] = {"Bucket": self.bucket, "Key": self._full(key)}
         if content_type:
             params["ContentType"] = validate_content_type(content_type)
-        return self.client.generate_presigned_url(
+        url = self.client.generate_presigned_url(
             "put_object", Params=params, ExpiresIn=validate_expires(expires)
         )
+        return str(url)
 
     def check(self) -> None:
         """Raise StorageUnavailable unless the bucket answers a HEAD request."""

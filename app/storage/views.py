@@ -11,7 +11,13 @@ from flask import Blueprint, Response, abort, request
 from werkzeug.wsgi import wrap_file
 
 from app.storage import get_storage
-from app.storage.base import InvalidMetadata, ObjectNotFound, UploadMismatch, content_disposition
+from app.storage.base import (
+    InvalidKey,
+    InvalidMetadata,
+    ObjectNotFound,
+    UploadMismatch,
+    content_disposition,
+)
 from app.storage.folder import (
     ExpiredPresignedToken,
     FolderStorage,
@@ -76,8 +82,6 @@ def upload(token: str) -> Response:
     allowed = _verify(storage, token, "PUT")
     if isinstance(allowed, Response):
         return allowed
-    if request.content_length is None and not request.environ.get("wsgi.input_terminated"):
-        return _text("A Content-Length header is required.", 411)
     sent_type = request.headers.get("Content-Type") or None
     if allowed.content_type and sent_type != allowed.content_type:
         return _text(f"This link needs Content-Type: {allowed.content_type}.", 403)
@@ -90,6 +94,9 @@ def upload(token: str) -> Response:
         )
     except (UploadMismatch, InvalidMetadata) as error:
         return _text(str(error), 400)
+    except InvalidKey as error:
+        # The signed key is valid, so this is a folder-layout clash with another key.
+        return _text(str(error), 409)
     response = Response(status=200)
     if info.sha256:
         response.set_etag(info.sha256)

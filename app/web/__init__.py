@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from flask import (
     Blueprint,
@@ -47,6 +49,23 @@ def _render_error(status: int, title: str, body: str) -> tuple[str, int]:
     return render_template("errors/error.html", status=status, title=title, body=body), status
 
 
+LONDON = ZoneInfo("Europe/London")
+
+
+def format_london(value: datetime | None, with_time: bool = True) -> str:
+    """A stored UTC time as people in England and Wales read it."""
+    if value is None:
+        return ""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    local = value.astimezone(LONDON)
+    return (
+        local.strftime("%-d %B %Y at %-I:%M%p").replace("AM", "am").replace("PM", "pm")
+        if with_time
+        else local.strftime("%-d %B %Y")
+    )
+
+
 #: Navigation for signed-in users: (endpoint, text). Packages add theirs at start-up.
 NAV_ITEMS: list[tuple[str, str]] = []
 
@@ -61,13 +80,27 @@ def init_app(app: Flask) -> None:
 
     def nav_items() -> list[dict[str, object]]:
         current = request.endpoint
-        return [
-            {"href": url_for(endpoint), "text": text, "active": current == endpoint}
-            for endpoint, text in NAV_ITEMS
-            if endpoint in app.view_functions
-        ]
+        from flask_login import current_user
 
-    app.jinja_env.globals.update(nav_items=nav_items, endpoints=app.view_functions.keys)
+        items = []
+        for endpoint, text in NAV_ITEMS:
+            view = app.view_functions.get(endpoint)
+            if view is None:
+                continue
+            roles = getattr(view, "required_roles", None)
+            if roles and not current_user.has_role(*roles):
+                continue
+            if getattr(view, "platform_admin_only", False) and not current_user.is_platform_admin:
+                continue
+            items.append({"href": url_for(endpoint), "text": text, "active": current == endpoint})
+        return items
+
+    from app.forms import error_list
+
+    app.jinja_env.globals.update(
+        nav_items=nav_items, endpoints=app.view_functions.keys, error_list=error_list
+    )
+    app.jinja_env.filters["london"] = format_london
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException):  # type: ignore[no-untyped-def]

@@ -31,7 +31,7 @@ def test_readyz_reports_database_queue_and_storage(client: FlaskClient) -> None:
 def test_readyz_with_redis_and_s3(pg_database: str, redis, s3_server: str, tmp_path) -> None:
     from tests import services
 
-    url = services.pg_url(pg_database)
+    url = services.app_url(pg_database)
     flask_app: Flask = create_app(
         make_config(
             tmp_path,
@@ -58,7 +58,7 @@ def test_readyz_is_503_and_names_the_broken_dependency(pg_database: str, tmp_pat
     flask_app = create_app(
         make_config(
             tmp_path,
-            database_url=services.pg_url(pg_database),
+            database_url=services.app_url(pg_database),
             redis_url="redis://127.0.0.1:1/0",  # nothing listens on port 1
         )
     )

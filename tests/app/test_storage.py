@@ -5,8 +5,9 @@ from __future__ import annotations
 import hashlib
 import io
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -16,6 +17,7 @@ from urllib.parse import urlsplit
 import pytest
 import requests
 from flask import Flask
+from werkzeug.datastructures import Headers
 
 from app.config import Config, ConfigError
 from app.storage import get_storage, init_app, storage_from_config
@@ -86,7 +88,7 @@ def generated_sha256(size: int) -> str:
 class HttpResult:
     status: int
     body: bytes
-    headers: Mapping[str, str]
+    headers: Headers
 
 
 Http = Callable[..., HttpResult]
@@ -100,7 +102,9 @@ def folder_storage(tmp_path: Path) -> FolderStorage:
 @pytest.fixture(params=["folder", pytest.param("s3", marks=pytest.mark.s3)])
 def storage(request: pytest.FixtureRequest) -> Storage:
     name = "folder_storage" if request.param == "folder" else "s3_storage"
-    return request.getfixturevalue(name)
+    backend = request.getfixturevalue(name)
+    assert isinstance(backend, Storage)
+    return backend
 
 
 def folder_app(storage: Storage) -> Flask:
@@ -129,7 +133,8 @@ def http(storage: Storage) -> Http:
         method: str, url: str, data: bytes | None = None, headers: dict[str, str] | None = None
     ) -> HttpResult:
         response = requests.request(method, url, data=data, headers=headers, timeout=30)
-        return HttpResult(response.status_code, response.content, response.headers)
+        received = Headers(list(response.headers.items()))
+        return HttpResult(response.status_code, response.content, received)
 
     return send_over_network
 
@@ -142,6 +147,27 @@ def leftovers(storage: Storage) -> list[str]:
     assert isinstance(storage, S3Storage)
     uploads = storage.client.list_multipart_uploads(Bucket=storage.bucket).get("Uploads", [])
     return [upload["Key"] for upload in uploads]
+
+
+@contextmanager
+def counting_list_requests(storage: Storage, page_size: int) -> Iterator[list[str]]:
+    """Make S3 list in small pages and record each list request (none for the folder)."""
+    calls: list[str] = []
+    if not isinstance(storage, S3Storage):
+        yield calls
+        return
+    events = storage.client.meta.events
+    events.register(
+        "before-call.s3.ListObjectsV2",
+        lambda **_kwargs: calls.append("list"),
+        unique_id="test-list-counter",
+    )
+    storage.list_page_size = page_size
+    try:
+        yield calls
+    finally:
+        storage.list_page_size = 1000
+        events.unregister("before-call.s3.ListObjectsV2", unique_id="test-list-counter")
 
 
 # -- round trips -------------------------------------------------------------------------
@@ -261,16 +287,19 @@ def test_delete_leaves_keys_that_share_the_prefix(storage: Storage) -> None:
 
 
 def test_list_filters_by_prefix_sorts_by_key_and_spans_pages(storage: Storage) -> None:
-    many = [f"many/{index:05d}" for index in range(1050)]
+    many = [f"many/{index:05d}" for index in range(130)]
     others = ["a-b", "a/b", "a0", "many-sibling", "other/x"]
-    with ThreadPoolExecutor(max_workers=16) as pool:
+    with ThreadPoolExecutor(max_workers=8) as pool:
         list(pool.map(lambda key: storage.put(key, io.BytesIO(key.encode())), many + others))
 
-    listed = list(storage.list("many/"))
+    with counting_list_requests(storage, page_size=50) as list_requests:
+        listed = list(storage.list("many/"))
 
     assert [info.key for info in listed] == many
     assert listed[7].size == len(b"many/00007")
     assert listed[7].last_modified.utcoffset() == timedelta(0)
+    if isinstance(storage, S3Storage):
+        assert len(list_requests) == 3
     everything = [info.key for info in storage.list()]
     assert everything == sorted(many + others)
     assert everything[:3] == ["a-b", "a/b", "a0"]
@@ -333,6 +362,8 @@ def test_tags_and_metadata_round_trip(storage: Storage) -> None:
         (None, {"bad": "semi;colon"}, None),
         (None, None, "not a mime type"),
         (None, None, "text/plain\r\nX-Injected: 1"),
+        (None, None, "text/plain\n"),
+        ({"name\n": "x"}, None, None),
     ],
     ids=[
         "upper-name",
@@ -344,6 +375,8 @@ def test_tags_and_metadata_round_trip(storage: Storage) -> None:
         "bad-tag-char",
         "bad-type",
         "header-injection",
+        "type-trailing-newline",
+        "name-trailing-newline",
     ],
 )
 def test_invalid_metadata_tags_or_type_are_refused(

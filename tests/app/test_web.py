@@ -34,16 +34,19 @@ def test_govuk_assets_are_served(client: FlaskClient) -> None:
 def shell_app(tmp_path) -> Flask:
     """A fresh app with test-only routes: one that fails, one form that changes state."""
     from app import create_app
+    from tenants.login import public
     from tests.conftest import make_config
 
     flask_app = create_app(make_config(tmp_path, database_url=f"sqlite:///{tmp_path}/a.db"))
     extra = Blueprint("extra", __name__)
 
     @extra.get("/boom")
+    @public
     def boom() -> str:
         raise RuntimeError("secret detail that must not leak")
 
     @extra.post("/form")
+    @public
     def form() -> str:
         return "changed"
 
@@ -65,3 +68,16 @@ def test_forms_without_a_csrf_token_are_refused(shell_app: Flask) -> None:
     response = shell_app.test_client().post("/form", data={"x": "1"})
     assert response.status_code == 400
     assert "changed" not in response.get_data(as_text=True)
+
+
+def test_pages_are_private_unless_marked_public(shell_app: Flask) -> None:
+    extra = Blueprint("extra2", __name__)
+
+    @extra.get("/private")
+    def private() -> str:
+        return "secret"
+
+    shell_app.register_blueprint(extra)
+    response = shell_app.test_client().get("/private")
+    assert response.status_code == 302
+    assert "/sign-in" in response.headers["Location"]

@@ -37,12 +37,16 @@ AXE_JS = PROJECT_ROOT / "node_modules" / "axe-core" / "axe.min.js"
 @pytest.fixture(scope="session")
 def e2e_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
     """The app on its own migrated database, since the server thread commits for real."""
+    services.ensure_app_role()
     name = services.create_database("cjji_e2e")
-    url = services.pg_url(name)
     try:
-        migrate(url)
+        migrate(services.pg_url(name), services.APP_ROLE)
         flask_app = create_app(
-            make_config(tmp_path_factory.mktemp("e2e"), database_url=url, database_owner_url=url)
+            make_config(
+                tmp_path_factory.mktemp("e2e"),
+                database_url=services.app_url(name),
+                database_owner_url=services.pg_url(name),
+            )
         )
         yield flask_app
     finally:
