@@ -62,7 +62,9 @@ class AuditEvent(Base):
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
 
-    __table_args__ = (UniqueConstraint("tenant_id", "seq"),)
+    # No RETURNING on insert: PostgreSQL would then also demand SELECT rights on the new row,
+    # which a platform administrator writing to another tenant's chain does not have.
+    __table_args__ = (UniqueConstraint("tenant_id", "seq"), {"implicit_returning": False})
 
 
 class AuditChainHead(Base):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 from flask import Flask, current_app
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 
 from app.config import PROJECT_ROOT
 
@@ -60,6 +60,7 @@ def db_downgrade(revision: str) -> None:
 
 
 @click.command("seed")
+@with_appcontext
 @click.option("--demo", is_flag=True, help="Also add demo users and a joint inspection.")
 def seed(demo: bool) -> None:
     """Create the founding tenants (and demo data with --demo); safe to run again."""
@@ -77,6 +78,7 @@ def seed(demo: bool) -> None:
 
 
 @click.command("worker")
+@with_appcontext
 @click.option("--burst", is_flag=True, help="Stop when the queues are empty.")
 def worker(burst: bool) -> None:
     """Run an rq worker on every queue (needs REDIS_URL)."""
@@ -91,6 +93,7 @@ def worker(burst: bool) -> None:
 
 
 @click.command("scheduler")
+@with_appcontext
 def scheduler() -> None:
     """Enqueue periodic jobs on their intervals (needs REDIS_URL; run one per deployment)."""
     from app.jobs import build_cron_scheduler

@@ -18,7 +18,10 @@ class SignInForm(FormSchema):
         validate=validate.Length(1, 320, error="Enter your email address"),
         error_messages={"required": "Enter your email address"},
     )
-    password = fields.String(load_default="", validate=validate.Length(0, 256))
+    password = fields.String(
+        load_default="",
+        validate=validate.Length(0, 256, error="Password must be 256 characters or fewer"),
+    )
     next = fields.String(load_default="")
 
 
@@ -62,7 +65,10 @@ class UserForm(FormSchema):
     )
     job_title = fields.String(load_default="", validate=validate.Length(0, 200))
     roles = fields.List(fields.String(validate=validate.OneOf(ROLE_VALUES)), load_default=list)
-    password = fields.String(load_default="", validate=validate.Length(0, 256))
+    password = fields.String(
+        load_default="",
+        validate=validate.Length(0, 256, error="Password must be 256 characters or fewer"),
+    )
 
 
 class UserRolesForm(FormSchema):

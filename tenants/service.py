@@ -116,6 +116,7 @@ def set_roles(session: Session, user: User, roles: Iterable[Role]) -> None:
     for row in list(user.role_rows):
         if Role(row.role) not in wanted:
             user.role_rows.remove(row)
+            session.delete(row)  # explicit, so the audit log sees the deletion at flush
     have = user.roles
     for role in sorted(wanted - have):
         user.role_rows.append(UserRole(role=role.value, tenant_id=user.tenant_id))

@@ -65,13 +65,24 @@ def make_config(tmp: Path, **overrides: object) -> Config:
 
 @pytest.fixture(scope="session")
 def app(pg_database: str, tmp_path_factory: pytest.TempPathFactory) -> Flask:
-    return create_app(
+    flask_app = create_app(
         make_config(
             tmp_path_factory.mktemp("instance"),
             database_url=services.app_url(pg_database),
             database_owner_url=services.pg_url(pg_database),
         )
     )
+    # Most tests post forms directly; tests of CSRF itself switch it back on.
+    flask_app.config["WTF_CSRF_ENABLED"] = False
+    return flask_app
+
+
+@pytest.fixture(autouse=True)
+def _reset_clock() -> Iterator[None]:
+    from app.clock import clock
+
+    yield
+    clock.reset()
 
 
 @pytest.fixture

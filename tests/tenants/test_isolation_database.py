@@ -1,0 +1,161 @@
+"""The second wall: PostgreSQL row-level security on every tenant-owned table, found from
+the metadata so new tables are covered without editing this file."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import psycopg
+import pytest
+
+from app import _import_models
+from app.db import Base
+from app.tenancy import tenant_owned_tables
+from tests import services
+
+_import_models()
+TENANT_COLUMN_TABLES = sorted(
+    table.name for table in Base.metadata.sorted_tables if "tenant_id" in table.columns
+)
+
+
+def test_every_table_with_a_tenant_column_is_declared_tenant_owned() -> None:
+    assert set(TENANT_COLUMN_TABLES) == set(tenant_owned_tables())
+
+
+@pytest.fixture
+def owner(pg_database: str) -> Iterator[psycopg.Connection]:
+    """A superuser connection that seeds rows for two tenants, then removes them."""
+    with psycopg.connect(services.pg_url(pg_database), autocommit=True) as conn:
+        conn.execute("SET session_replication_role = replica")  # skip the append-only trigger
+        yield conn
+
+
+@pytest.fixture
+def app_conn(pg_database: str) -> Iterator[psycopg.Connection]:
+    with psycopg.connect(services.app_url(pg_database)) as conn:
+        yield conn
+
+
+def _seed_two_tenants(owner: psycopg.Connection) -> tuple[int, int]:
+    ids = []
+    for slug in ("rls-a", "rls-b"):
+        row = owner.execute(
+            "INSERT INTO tenants (slug, name, short_name, colour, senior_oversight_title,"
+            " embargoed_copy, retention_summary, mfa_required, email_domains, active, created_at)"
+            " VALUES (%s, %s, %s, '#000000', 'T', false, '', false, %s, true, now()) RETURNING id",
+            (slug, slug, slug, f"{slug}.example"),
+        ).fetchone()
+        ids.append(row[0])
+    a, b = ids
+    for tenant in (a, b):
+        user = owner.execute(
+            "INSERT INTO users (tenant_id, email, name, job_title, active, is_platform_admin,"
+            " mfa_enabled, session_version, created_at) VALUES"
+            " (%s, %s, 'U', '', true, false, false, 1, now()) RETURNING id",
+            (tenant, f"u{tenant}@x.example"),
+        ).fetchone()[0]
+        owner.execute(
+            "INSERT INTO user_roles (user_id, role, tenant_id) VALUES (%s, 'inspector', %s)",
+            (user, tenant),
+        )
+        owner.execute(
+            "INSERT INTO api_tokens (tenant_id, user_id, name, token_hash, prefix, scopes,"
+            " expires_at, created_at) VALUES (%s, %s, 't', %s, 'p', 'read', now(), now())",
+            (tenant, user, f"{tenant:064d}"),
+        )
+        owner.execute(
+            "INSERT INTO identity_providers (tenant_id, discovery_url, client_id,"
+            " client_secret_encrypted, role_claim, role_map, enabled, updated_at) VALUES"
+            " (%s, 'https://idp', 'c', 's', 'roles', '{}', true, now())",
+            (tenant,),
+        )
+        owner.execute(
+            "INSERT INTO audit_chain_heads (tenant_id, seq, hash) VALUES (%s, 1, 'h')", (tenant,)
+        )
+        owner.execute(
+            "INSERT INTO audit_events (tenant_id, seq, actor_label, action, object_type, object_id,"
+            " changes, request_id, ip_address, created_at, prev_hash, hash) VALUES"
+            " (%s, 1, '', 'a', 'o', '', '{}', '', '', now(), 'p', 'h')",
+            (tenant,),
+        )
+    return a, b
+
+
+@pytest.fixture
+def two_tenants(owner: psycopg.Connection) -> Iterator[tuple[int, int]]:
+    a, b = _seed_two_tenants(owner)
+    yield a, b
+    for table in reversed(TENANT_COLUMN_TABLES):
+        owner.execute(f"DELETE FROM {table} WHERE tenant_id IN (%s, %s)", (a, b))  # noqa: S608
+    owner.execute("DELETE FROM tenants WHERE id IN (%s, %s)", (a, b))
+
+
+def _count(conn: psycopg.Connection, table: str, tenant: int | None) -> dict[int, int]:
+    with conn.transaction():
+        conn.execute(
+            "SELECT set_config('app.tenant_id', %s, true)", ("" if tenant is None else str(tenant),)
+        )
+        rows = conn.execute(
+            f"SELECT tenant_id, count(*) FROM {table} GROUP BY tenant_id"
+        ).fetchall()  # noqa: S608
+    return dict(rows)
+
+
+@pytest.mark.parametrize("table", TENANT_COLUMN_TABLES)
+def test_no_tenant_set_means_no_rows(table: str, app_conn, two_tenants) -> None:
+    assert _count(app_conn, table, None) == {}
+
+
+@pytest.mark.parametrize("table", TENANT_COLUMN_TABLES)
+def test_tenant_a_never_sees_tenant_b(table: str, app_conn, two_tenants) -> None:
+    a, b = two_tenants
+    assert set(_count(app_conn, table, a)) == {a}
+    assert set(_count(app_conn, table, b)) == {b}
+
+
+@pytest.mark.parametrize("table", TENANT_COLUMN_TABLES)
+def test_rls_is_forced_with_using_and_with_check(table: str, app_conn) -> None:
+    forced = app_conn.execute(
+        "SELECT relrowsecurity, relforcerowsecurity FROM pg_class WHERE relname = %s", (table,)
+    ).fetchone()
+    assert forced == (True, True)
+    policy = app_conn.execute(
+        "SELECT qual, with_check FROM pg_policies WHERE tablename = %s AND policyname = 'tenant_isolation'",
+        (table,),
+    ).fetchone()
+    assert policy is not None and policy[0] and policy[1]
+
+
+def test_writing_a_row_for_another_tenant_is_refused(app_conn, two_tenants) -> None:
+    a, b = two_tenants
+    with pytest.raises(psycopg.errors.InsufficientPrivilege), app_conn.transaction():
+        app_conn.execute("SELECT set_config('app.tenant_id', %s, true)", (str(a),))
+        app_conn.execute("UPDATE users SET tenant_id = %s", (b,))
+
+
+def test_the_app_role_cannot_rewrite_the_audit_log(app_conn, two_tenants) -> None:
+    a, _ = two_tenants
+    with pytest.raises(psycopg.errors.InsufficientPrivilege), app_conn.transaction():
+        app_conn.execute("SELECT set_config('app.tenant_id', %s, true)", (str(a),))
+        app_conn.execute("UPDATE audit_events SET action = 'hidden'")
+
+
+def test_the_app_refuses_to_start_as_a_superuser(pg_database: str, tmp_path) -> None:
+    from app import create_app
+    from tests.conftest import make_config
+
+    url = services.pg_url(pg_database)
+    with pytest.raises(SystemExit, match="superuser"):
+        create_app(make_config(tmp_path, database_url=url))
+
+
+def test_the_app_role_is_safe(app_conn) -> None:
+    role = app_conn.execute(
+        "SELECT rolsuper, rolbypassrls FROM pg_roles WHERE rolname = current_user"
+    ).fetchone()
+    assert role == (False, False)
+    owned = app_conn.execute(
+        "SELECT count(*) FROM pg_tables WHERE tableowner = current_user"
+    ).fetchone()[0]
+    assert owned == 0
