@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import request
-from marshmallow import Schema, ValidationError
+from marshmallow import Schema, ValidationError, fields
 
 from app.api.schemas import StrictSchema
 
@@ -20,11 +20,12 @@ class FormSchema(StrictSchema):
 
 def parse_form(schema: Schema) -> tuple[dict[str, Any], dict[str, str]]:
     """(data, errors): errors map each field to one message a person can act on."""
-    raw = {key: request.form.get(key) for key in request.form if key != "csrf_token"}
+    list_fields = {name for name, f in schema.fields.items() if isinstance(f, fields.List)}
+    raw: dict[str, Any] = {}
     for key in request.form:
-        values = request.form.getlist(key)
-        if len(values) > 1 or key.endswith("[]"):
-            raw[key.removesuffix("[]")] = values
+        if key == "csrf_token":
+            continue
+        raw[key] = request.form.getlist(key) if key in list_fields else request.form.get(key)
     try:
         return schema.load(raw), {}
     except ValidationError as exc:

@@ -49,10 +49,16 @@ def _scope_to_tenant(state: ORMExecuteState) -> None:
         if model.__tablename__ in allowed:
             continue
         if tenant_id is None:
-            criteria = with_loader_criteria(model, false(), include_aliases=True)
+            criteria = with_loader_criteria(
+                model, false(), include_aliases=True, propagate_to_loaders=False
+            )
         else:
             criteria = with_loader_criteria(
-                model, model.tenant_id == tenant_id, include_aliases=True
+                model,
+                model.tenant_id == tenant_id,
+                include_aliases=True,
+                # Relationship loads run this hook themselves, with the context of their time.
+                propagate_to_loaders=False,
             )
         state.statement = state.statement.options(criteria)
 

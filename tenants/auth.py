@@ -94,6 +94,7 @@ def sign_in_with_password(
     user = find_user_for_sign_in(session, email)
     if user is not None:
         set_context(session, tenant_id=user.tenant_id, user_id=user.id)
+        session.refresh(user)  # loaded under the sign-in purpose: reload its roles in scope
     if not check_password(user, password) or user is None or not user.active:
         account = _record_failure(session, account_key, ACCOUNT_LIMIT, now)
         _record_failure(session, address_key, ADDRESS_LIMIT, now)
@@ -245,4 +246,5 @@ def authenticate_token(session: Session, plaintext: str) -> ApiToken | None:
     if expires <= now or not token.user.active:
         return None
     set_context(session, tenant_id=token.tenant_id, user_id=token.user_id)
+    session.refresh(token.user)  # loaded under the token purpose: reload its roles in scope
     return token

@@ -20,7 +20,7 @@ bp = Blueprint("auth", __name__, template_folder="templates")
 
 MFA_PENDING = "mfa_pending"
 MFA_SETUP = "mfa_setup"
-MFA_SECRET = "mfa_setup_secret"
+MFA_SECRET = "mfa_setup_secret"  # noqa: S105 - a session key name
 MFA_FAILURES = "mfa_failures"
 MAX_MFA_FAILURES = 5
 

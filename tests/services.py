@@ -5,6 +5,7 @@ Settings come from TEST_* variables with this machine's defaults; nothing here s
 
 from __future__ import annotations
 
+import contextlib
 import os
 import uuid
 
@@ -42,11 +43,8 @@ APP_ROLE = "cjji_app"
 
 def ensure_app_role() -> None:
     """The role the app connects as: it owns nothing and cannot bypass row-level security."""
-    with admin_connection() as conn:
-        try:
-            conn.execute(f"CREATE ROLE {APP_ROLE} LOGIN NOSUPERUSER NOBYPASSRLS")
-        except psycopg.errors.DuplicateObject:
-            pass
+    with admin_connection() as conn, contextlib.suppress(psycopg.errors.DuplicateObject):
+        conn.execute(f"CREATE ROLE {APP_ROLE} LOGIN NOSUPERUSER NOBYPASSRLS")
 
 
 def app_url(database: str) -> str:

@@ -96,9 +96,8 @@ def _count(conn: psycopg.Connection, table: str, tenant: int | None) -> dict[int
         conn.execute(
             "SELECT set_config('app.tenant_id', %s, true)", ("" if tenant is None else str(tenant),)
         )
-        rows = conn.execute(
-            f"SELECT tenant_id, count(*) FROM {table} GROUP BY tenant_id"
-        ).fetchall()  # noqa: S608
+        query = f"SELECT tenant_id, count(*) FROM {table} GROUP BY tenant_id"  # noqa: S608
+        rows = conn.execute(query).fetchall()
     return dict(rows)
 
 
@@ -121,7 +120,8 @@ def test_rls_is_forced_with_using_and_with_check(table: str, app_conn) -> None:
     ).fetchone()
     assert forced == (True, True)
     policy = app_conn.execute(
-        "SELECT qual, with_check FROM pg_policies WHERE tablename = %s AND policyname = 'tenant_isolation'",
+        "SELECT qual, with_check FROM pg_policies"
+        " WHERE tablename = %s AND policyname = 'tenant_isolation'",
         (table,),
     ).fetchone()
     assert policy is not None and policy[0] and policy[1]
