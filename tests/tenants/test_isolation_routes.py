@@ -1,0 +1,174 @@
+"""The first wall, route by route: every rule in the URL map is walked as an anonymous
+visitor, as a user of another tenant naming this tenant's ids, and as a user without the
+needed role. New routes are covered automatically; a route with an id parameter this file
+cannot fill fails until a factory for it is added to FOREIGN_IDS."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy.orm import Session
+from werkzeug.routing import Rule
+
+from app.db import set_context
+from tenants import auth
+from tenants.models import Role
+from tests.tenants.fixtures import create_tenant, create_user, sign_in
+
+SECRET = "ZZ-TENANT-B-SECRET"
+#: Endpoints a signed-out visitor may use, and why.
+PUBLIC = {
+    "static",
+    "web.home",
+    "web.govuk_assets",
+    "health.healthz",
+    "health.readyz",
+    "openapi.openapi_document",
+    "api.status",
+    "auth.sign_in",
+    "auth.mfa_challenge",
+    "auth.mfa_setup",
+    "storage.download",
+    "storage.upload",
+}
+#: Run last: it ends the session every other request relies on.
+SESSION_ENDING = {"auth.sign_out"}
+
+
+@dataclass
+class World:
+    a_all: Any
+    a_none: Any
+    b_admin: Any
+    foreign_ids: dict[str, int]
+    a_token: str
+
+
+#: URL parameter name -> function(session, world objects) returning tenant B's id for it.
+FOREIGN_IDS: dict[str, Callable[[Session, Any], int]] = {
+    "user_id": lambda session, b: b["admin"].id,
+    "token_id": lambda session, b: b["token"].id,
+}
+
+
+@pytest.fixture
+def world(session: Session) -> World:
+    tenant_a = create_tenant(session)
+    tenant_b = create_tenant(session, name=f"{SECRET} inspectorate")
+    a_all = create_user(session, tenant_a, roles=list(Role))
+    a_none = create_user(session, tenant_a, roles=[])
+    b_admin = create_user(
+        session,
+        tenant_b,
+        roles=list(Role),
+        name=f"{SECRET} person",
+        email="zz-secret@tenant-b.example.gov.uk",
+    )
+    set_context(session, tenant_id=tenant_b.id, user_id=b_admin.id)
+    b_token, _ = auth.create_token(session, b_admin, name=f"{SECRET} token", scopes={"read"})
+    set_context(session, tenant_id=tenant_a.id, user_id=a_all.id)
+    _row, a_token = auth.create_token(session, a_all, name="a", scopes={"read", "write"})
+    b = {"admin": b_admin, "token": b_token, "tenant": tenant_b}
+    foreign = {name: factory(session, b) for name, factory in FOREIGN_IDS.items()}
+    session.commit()
+    return World(a_all, a_none, b_admin, foreign, a_token)
+
+
+def _rules(app: Flask) -> list[tuple[Rule, str]]:
+    pairs = [
+        (rule, method)
+        for rule in app.url_map.iter_rules()
+        for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"})
+    ]
+    return sorted(pairs, key=lambda p: (p[0].endpoint in SESSION_ENDING, p[0].rule, p[1]))
+
+
+def _url(rule: Rule, world: World) -> str:
+    values = {}
+    for name in rule.arguments:
+        if name in ("filename", "token"):
+            values[name] = "x"
+            continue
+        assert name in world.foreign_ids, (
+            f"{rule.rule}: add a factory for {name!r} to FOREIGN_IDS so isolation is tested"
+        )
+        values[name] = world.foreign_ids[name]
+    url = rule.rule
+    for name, value in values.items():
+        url = re.sub(r"<(?:[^:<>]+:)?" + name + ">", str(value), url)
+    return url
+
+
+def _call(client: FlaskClient, method: str, url: str, api: bool, token: str | None = None):  # type: ignore[no-untyped-def]
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    if api:
+        return client.open(
+            url, method=method, json={} if method != "GET" else None, headers=headers
+        )
+    return client.open(url, method=method, data={} if method != "GET" else None, headers=headers)
+
+
+def _assert_no_foreign_data(response, where: str) -> None:  # type: ignore[no-untyped-def]
+    body = (
+        response.get_data(as_text=True)
+        if not response.is_streamed or response.mimetype != "text/csv"
+        else response.get_data(as_text=True)
+    )
+    assert SECRET not in body, f"{where} leaked tenant B's data"
+    assert "zz-secret@tenant-b" not in body, f"{where} leaked tenant B's data"
+
+
+def test_every_route_isolates_tenants_and_checks_roles(app: Flask, world: World) -> None:
+    checked = 0
+    signed_in = app.test_client()
+    sign_in(signed_in, world.a_all)
+    no_roles = app.test_client()
+    sign_in(no_roles, world.a_none)
+    for rule, method in _rules(app):
+        url = _url(rule, world)
+        api = rule.rule.startswith("/api/v1/")
+        where = f"{method} {rule.rule} ({rule.endpoint})"
+        view = app.view_functions[rule.endpoint]
+
+        anonymous = _call(app.test_client(), method, url, api)
+        _assert_no_foreign_data(anonymous, where + " anonymous")
+        if rule.endpoint not in PUBLIC:
+            if api:
+                assert anonymous.status_code == 401, where
+            else:
+                assert anonymous.status_code == 302, where
+                assert "/sign-in" in anonymous.headers["Location"], where
+
+        other_tenant = _call(signed_in, method, url, api, world.a_token if api else None)
+        _assert_no_foreign_data(other_tenant, where + " as another tenant")
+        id_params = [a for a in rule.arguments if a in world.foreign_ids]
+        if id_params:
+            assert other_tenant.status_code == 404, f"{where} answered {other_tenant.status_code}"
+        assert other_tenant.status_code != 500, where
+
+        roles = getattr(view, "required_roles", None)
+        if roles and not api:
+            assert _call(no_roles, method, url, api).status_code == 403, where
+        checked += 1
+    assert checked >= 20
+
+
+def test_roles_are_enforced_on_the_api(app: Flask, session: Session) -> None:
+    tenant = create_tenant(session)
+    user = create_user(session, tenant, roles=[Role.INSPECTOR])
+    set_context(session, tenant_id=tenant.id, user_id=user.id)
+    _row, token = auth.create_token(session, user, name="t", scopes={"read", "write"})
+    session.commit()
+    client = app.test_client()
+    for rule, method in _rules(app):
+        view = app.view_functions[rule.endpoint]
+        if rule.rule.startswith("/api/v1/") and getattr(view, "required_roles", None):
+            url = re.sub(r"<(?:[^:<>]+:)?\w+>", "1", rule.rule)
+            response = _call(client, method, url, True, token)
+            assert response.status_code == 403, f"{method} {rule.rule}"
