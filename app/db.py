@@ -93,13 +93,15 @@ def set_context(
     platform_admin: bool = False,
 ) -> None:
     """Scope ``session`` to a tenant (and user) from now on, in this transaction and later ones."""
-    session.info.update(
-        tenant_id=tenant_id,
-        user_id=user_id,
-        purpose=purpose,
-        platform_admin="on" if platform_admin else None,
-    )
-    if session.in_transaction():
+    wanted = {
+        "tenant_id": tenant_id,
+        "user_id": user_id,
+        "purpose": purpose,
+        "platform_admin": "on" if platform_admin else None,
+    }
+    unchanged = all(session.info.get(key) == value for key, value in wanted.items())
+    session.info.update(wanted)
+    if session.in_transaction() and not unchanged:
         connection = session.connection()
         _apply_context(session, None, connection)
 

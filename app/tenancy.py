@@ -22,16 +22,21 @@ MAX_ID = 2**31 - 1
 #: Purposes that may read across tenants, and the only models each may read.
 CROSS_TENANT_PURPOSES = {
     "sign-in": {"users"},
-    "token-auth": {"api_tokens", "users"},
+    "token-auth": {"api_tokens"},
 }
 
 
-def tenant_owned_models() -> list[type[Any]]:
-    return [
-        mapper.class_
-        for mapper in Base.registry.mappers
-        if getattr(mapper.class_, "__tenant_owned__", False)
-    ]
+_models_cache: tuple[int, tuple[type[Any], ...]] = (-1, ())
+
+
+def tenant_owned_models() -> tuple[type[Any], ...]:
+    """Every model declaring ``__tenant_owned__``, recomputed only when new models appear."""
+    global _models_cache
+    mappers = Base.registry.mappers
+    if _models_cache[0] != len(mappers):
+        owned = tuple(m.class_ for m in mappers if getattr(m.class_, "__tenant_owned__", False))
+        _models_cache = (len(mappers), owned)
+    return _models_cache[1]
 
 
 def tenant_owned_tables() -> list[str]:
@@ -53,12 +58,14 @@ def _scope_to_tenant(state: ORMExecuteState) -> None:
                 model, false(), include_aliases=True, propagate_to_loaders=False
             )
         else:
+            # A lambda, so SQLAlchemy caches the criteria once and binds tenant_id per query.
             criteria = with_loader_criteria(
                 model,
-                model.tenant_id == tenant_id,
+                lambda cls: cls.tenant_id == tenant_id,
                 include_aliases=True,
                 # Relationship loads run this hook themselves, with the context of their time.
                 propagate_to_loaders=False,
+                track_closure_variables=True,
             )
         state.statement = state.statement.options(criteria)
 

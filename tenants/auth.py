@@ -10,7 +10,8 @@ from datetime import datetime, timedelta
 
 import pyotp
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, noload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from app import audit
 from app.db import purpose, set_context, utcnow
@@ -235,16 +236,23 @@ def authenticate_token(session: Session, plaintext: str) -> ApiToken | None:
     """The live token for ``plaintext`` (not expired, not revoked, active user), scoped in."""
     if not plaintext.startswith(TOKEN_PREFIX) or len(plaintext) > 200:
         return None
-    with purpose(session, "token-auth"):
-        token = session.scalar(select(ApiToken).where(ApiToken.token_hash == hash_token(plaintext)))
+    set_context(session, tenant_id=None, purpose="token-auth")
+    token = session.scalar(
+        select(ApiToken)
+        .where(ApiToken.token_hash == hash_token(plaintext))
+        .options(noload(ApiToken.user))
+    )
     now = utcnow()
     if token is None or token.revoked_at is not None:
+        set_context(session, tenant_id=None)
         return None
+    set_context(session, tenant_id=token.tenant_id, user_id=token.user_id)
+    user = session.get(User, token.user_id)
     expires = (
         token.expires_at if token.expires_at.tzinfo else token.expires_at.replace(tzinfo=now.tzinfo)
     )
-    if expires <= now or not token.user.active:
+    if expires <= now or user is None or not user.active:
+        set_context(session, tenant_id=None)
         return None
-    set_context(session, tenant_id=token.tenant_id, user_id=token.user_id)
-    session.refresh(token.user)  # loaded under the token purpose: reload its roles in scope
+    set_committed_value(token, "user", user)
     return token

@@ -13,18 +13,27 @@ import psycopg
 import pytest
 from redis import Redis
 from redis.exceptions import ConnectionError as RedisConnectionError
+from sqlalchemy.engine import make_url
 
-PG_ADMIN_URL = os.environ.get("TEST_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+PG_SOCKET_DIR = "/var/run/postgresql"
+#: The local socket when there is one: on these machines a parameterised query over TCP
+#: loopback costs ~1.5 ms against ~0.1 ms on the socket (same server, same data).
+_DEFAULT_PG = (
+    f"postgresql://postgres@/postgres?host={PG_SOCKET_DIR}"
+    if os.path.exists(f"{PG_SOCKET_DIR}/.s.PGSQL.5432")
+    else "postgresql://postgres@127.0.0.1:5432/postgres"
+)
+PG_ADMIN_URL = os.environ.get("TEST_PG_ADMIN_URL", _DEFAULT_PG)
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 HOW_TO_START_PG = "pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start"
 
 
-def pg_url(database: str, user: str = "postgres", password: str | None = None) -> str:
-    base = PG_ADMIN_URL.rsplit("/", 1)[0]
-    scheme, rest = base.split("://", 1)
-    host = rest.split("@", 1)[-1]
-    auth = user if password is None else f"{user}:{password}"
-    return f"{scheme}://{auth}@{host}/{database}"
+def pg_url(database: str, user: str = "postgres") -> str:
+    return (
+        make_url(PG_ADMIN_URL)
+        .set(database=database, username=user)
+        .render_as_string(hide_password=False)
+    )
 
 
 def admin_connection() -> psycopg.Connection:

@@ -186,7 +186,6 @@ def _row_level_security() -> None:
         for statement in rls.tenant_isolation(table):
             op.execute(statement)
     op.execute(rls.purpose_read("users", "sign-in"))
-    op.execute(rls.purpose_read("users", "token-auth"))
     op.execute(rls.purpose_read("api_tokens", "token-auth"))
     op.execute(rls.platform_admin("audit_events", "INSERT"))
     op.execute(rls.platform_admin("audit_chain_heads"))
