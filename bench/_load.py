@@ -2,6 +2,8 @@
 
 ``wrk`` when installed, else ``bench/_loadgen.py`` (``http.client`` threads). Use it
 through ``bench.harness``, which re-exports ``measure_rps``, ``Load`` and ``load_driver``.
+Both drivers can rotate among sets of request headers (one set per request, in turn), so
+one measurement can spread over several users' bearer tokens.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import re
 import shutil
 import subprocess
 import sys
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -46,6 +49,22 @@ def load_driver() -> str:
     return "wrk" if shutil.which("wrk") else "python"
 
 
+def format_header_set(headers: Mapping[str, str]) -> str:
+    """One set of request headers as the drivers take it: ``Name: value`` lines.
+
+    Raises ValueError for a name or value that would not survive the trip (line breaks,
+    a name with a colon or whitespace), rather than send a different request.
+    """
+    lines = []
+    for name, value in headers.items():
+        if not name or any(ch.isspace() or ch == ":" for ch in name):
+            raise ValueError(f"not a header name: {name!r}")
+        if "\r" in value or "\n" in value:
+            raise ValueError(f"header {name} has a line break in its value")
+        lines.append(f"{name}: {value}")
+    return "\n".join(lines)
+
+
 def measure_rps(
     port: int,
     path: str,
@@ -55,6 +74,7 @@ def measure_rps(
     connections: int = 4,
     reconnect_every: int = 100,
     max_requests: int = 2_000_000,
+    header_sets: Sequence[Mapping[str, str]] = (),
     driver: str | None = None,
 ) -> Load:
     """Drive GET ``path`` on 127.0.0.1:port from a second process; requests per second.
@@ -65,10 +85,13 @@ def measure_rps(
     with several gunicorn workers: they accept connections first come, first served, so
     a few long-lived ones often all land on one worker and the figure would measure that
     split, not the app.
+    With ``header_sets``, each request adds the headers of the next set in turn (per driver
+    thread); without, requests carry no extra headers.
     Raises RuntimeError if more than 1% of the measured requests fail or none succeed,
     since such a figure would mean nothing.
     """
     driver = driver or load_driver()
+    encoded = [format_header_set(headers) for headers in header_sets]
     if driver == "wrk":
         load = _measure_wrk(
             port,
@@ -77,6 +100,7 @@ def measure_rps(
             warmup=warmup,
             connections=connections,
             reconnect_every=reconnect_every,
+            header_sets=encoded,
         )
     else:
         load = _measure_python(
@@ -87,6 +111,7 @@ def measure_rps(
             threads=connections,
             reconnect_every=reconnect_every,
             max_requests=max_requests,
+            header_sets=encoded,
         )
     if load.requests == 0 or load.errors > 0.01 * (load.requests + load.errors):
         raise RuntimeError(
@@ -121,6 +146,7 @@ def _measure_python(
     threads: int,
     reconnect_every: int,
     max_requests: int,
+    header_sets: Sequence[str] = (),
 ) -> Load:
     command = [
         sys.executable,
@@ -140,6 +166,8 @@ def _measure_python(
         str(reconnect_every),
         "--max-requests",
         str(max_requests),
+        # One option each, in the --opt=value form, as a value may start with "-".
+        *(f"--header-set={headers}" for headers in header_sets),
     ]
     result = json.loads(_run_driver(command, timeout=warmup + seconds + 60))
     return Load(
@@ -165,17 +193,32 @@ def _wrk_seconds(value: float) -> str:
     return f"{max(1, round(value))}s"
 
 
+def wrk_script_args(reconnect_every: int, header_sets: Sequence[str] = ()) -> list[str]:
+    """What follows wrk's URL: ``--``, then the arguments wrk hands to the script's init().
+
+    For ``_wrk_reconnect.lua``: how often to reconnect, then one header set per argument.
+    Empty when the script is not needed (no reconnecting, no headers).
+    """
+    if reconnect_every <= 0 and not header_sets:
+        return []
+    return ["--", str(max(0, reconnect_every)), *header_sets]
+
+
 def _measure_wrk(
-    port: int, path: str, *, seconds: float, warmup: float, connections: int, reconnect_every: int
+    port: int,
+    path: str,
+    *,
+    seconds: float,
+    warmup: float,
+    connections: int,
+    reconnect_every: int,
+    header_sets: Sequence[str] = (),
 ) -> Load:
     url = f"http://{LOOPBACK}:{port}{path}"
     threads = str(min(2, connections))
     base = ["wrk", "--threads", threads, "--connections", str(connections)]
-    script_options: list[str] = []
-    script_args: list[str] = []
-    if reconnect_every > 0:
-        script_options = ["--script", str(WRK_RECONNECT_SCRIPT)]
-        script_args = ["--", str(reconnect_every)]  # wrk passes what follows the URL to init()
+    script_args = wrk_script_args(reconnect_every, header_sets)
+    script_options = ["--script", str(WRK_RECONNECT_SCRIPT)] if script_args else []
 
     def wrk(duration: float) -> str:
         command = [*base, *script_options, "--duration", _wrk_seconds(duration), url, *script_args]

@@ -6,6 +6,8 @@ keeps one keep-alive ``http.client`` connection per thread to 127.0.0.1 (replace
 JSON object: ``{"requests": ok, "errors": n, "seconds": window, "rps": ok / window,
 "sent": every request answered, warm-up included}``. Only responses that complete inside
 the measured window (after the warm-up) count towards ``requests`` and ``rps``.
+Each ``--header-set "Name: value[\\nName: value...]"`` (repeatable) is one set of request
+headers; requests take the sets in turn, each thread starting at a different one.
 The run is bounded in time (warm-up + seconds) and in count (``--max-requests``).
 """
 
@@ -28,13 +30,32 @@ class _Tally:
     sent: int = 0
 
 
+def parse_header_set(text: str) -> dict[str, str]:
+    """The headers of one ``--header-set``: ``Name: value`` lines (see _load.format_header_set)."""
+    headers = {}
+    for line in text.split("\n"):
+        name, sep, value = line.partition(": ")
+        if not sep or not name:
+            raise ValueError(f"not a header line: {line!r}")
+        headers[name] = value
+    return headers
+
+
 def _drive(
-    port: int, path: str, window: tuple[float, float], cap: int, reconnect_every: int, tally: _Tally
+    port: int,
+    path: str,
+    window: tuple[float, float],
+    cap: int,
+    reconnect_every: int,
+    tally: _Tally,
+    header_sets: tuple[dict[str, str], ...] = (),
+    first: int = 0,
 ) -> None:
     """Send GETs on one connection until the window closes or ``cap`` requests are sent.
 
     The connection is closed after every ``reconnect_every`` requests (0: never), and
-    http.client opens a new one for the next request.
+    http.client opens a new one for the next request. Request n sends
+    ``header_sets[(first + n) % len(header_sets)]`` (none without sets).
     """
     start, end = window
     conn = http.client.HTTPConnection(LOOPBACK, port, timeout=10)
@@ -45,7 +66,8 @@ def _drive(
             if reconnect_every and number % reconnect_every == 0:
                 conn.close()
             try:
-                conn.request("GET", path)
+                headers = header_sets[(first + number) % len(header_sets)] if header_sets else {}
+                conn.request("GET", path, headers=headers)
                 response = conn.getresponse()
                 response.read()
                 good = response.status == 200
@@ -73,6 +95,7 @@ def drive(
     threads: int,
     reconnect_every: int,
     max_requests: int,
+    header_sets: tuple[dict[str, str], ...] = (),
 ) -> dict[str, float]:
     """Load ``127.0.0.1:port`` for ``warmup + seconds``; return counts over the measured part."""
     now = time.perf_counter()
@@ -81,9 +104,11 @@ def drive(
     cap = max(1, max_requests // threads)
     workers = [
         threading.Thread(
-            target=_drive, args=(port, path, window, cap, reconnect_every, tally), daemon=True
+            target=_drive,
+            args=(port, path, window, cap, reconnect_every, tally, header_sets, index),
+            daemon=True,
         )
-        for tally in tallies
+        for index, tally in enumerate(tallies)
     ]
     for worker in workers:
         worker.start()
@@ -105,6 +130,7 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=4)
     parser.add_argument("--reconnect-every", type=int, default=100)
     parser.add_argument("--max-requests", type=int, default=2_000_000)
+    parser.add_argument("--header-set", action="append", default=[], dest="header_sets")
     args = parser.parse_args()
     result = drive(
         args.port,
@@ -114,6 +140,7 @@ def main() -> None:
         threads=args.threads,
         reconnect_every=args.reconnect_every,
         max_requests=args.max_requests,
+        header_sets=tuple(parse_header_set(text) for text in args.header_sets),
     )
     print(json.dumps(result))
 

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from flask import (
     Blueprint,
     Response,
+    current_app,
     flash,
     redirect,
     render_template,
@@ -188,3 +189,79 @@ def audit_csv() -> Response:
 def init_nav() -> None:
     register_nav("admin.users", "Users")
     register_nav("admin.audit_log", "Audit log")
+    register_nav("admin.identity_provider", "Single sign-on")
+
+
+def parse_role_map(text: str) -> tuple[dict[str, str], str | None]:
+    """``value = role`` per line; returns the mapping or the first line that is wrong."""
+    mapping: dict[str, str] = {}
+    known = {r.value for r in Role}
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        value, sep, role = line.partition("=")
+        if not sep or role.strip() not in known or not value.strip():
+            return {}, f"Line {number}: write provider-value = role, with one of our role names"
+        mapping[value.strip()] = role.strip()
+    return mapping, None
+
+
+@bp.route("/identity-provider", methods=["GET", "POST"])
+@role_required(Role.ADMINISTRATOR)
+def identity_provider() -> str | Response:
+    from tenants import oidc
+    from tenants.models import IdentityProvider
+    from tenants.schemas import IdentityProviderForm
+
+    db = get_session()
+    provider = db.scalar(select(IdentityProvider))
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        data, errors = parse_form(IdentityProviderForm())
+        mapping: dict[str, str] = {}
+        if not errors:
+            mapping, problem = parse_role_map(data["role_map"])
+            if problem:
+                errors = {"role_map": problem}
+        if not errors:
+            config = current_app.extensions["config"]
+            try:
+                oidc.save_provider(
+                    db,
+                    current_user.tenant,
+                    discovery_url=data["discovery_url"],
+                    client_id=data["client_id"],
+                    client_secret=data["client_secret"] or None,
+                    role_claim=data["role_claim"],
+                    role_map=mapping,
+                    enabled=data["enabled"],
+                    allow_http_loopback=not config.is_production,
+                )
+            except service.ServiceError as exc:
+                errors = {exc.field: exc.message}
+            else:
+                flash("Single sign-on settings saved", "success")
+                return redirect(url_for("admin.identity_provider"))
+    values = {
+        "discovery_url": request.form.get(
+            "discovery_url", provider.discovery_url if provider else ""
+        ),
+        "client_id": request.form.get("client_id", provider.client_id if provider else ""),
+        "role_claim": request.form.get("role_claim", provider.role_claim if provider else "roles"),
+        "role_map": request.form.get(
+            "role_map",
+            "\n".join(f"{k} = {v}" for k, v in (provider.role_map or {}).items())
+            if provider
+            else "",
+        ),
+        "enabled": provider.enabled
+        if provider and request.method == "GET"
+        else bool(request.form.get("enabled")),
+    }
+    return render_template(
+        "admin/identity_provider.html",
+        errors=errors,
+        values=values,
+        provider=provider,
+        roles=list(Role),
+    )

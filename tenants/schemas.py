@@ -122,3 +122,53 @@ class AuditEventSchema(Schema):
     request_id = fields.String()
     ip_address = fields.String()
     created_at = fields.DateTime()
+
+
+class IdentityProviderForm(FormSchema):
+    discovery_url = fields.String(
+        required=True,
+        validate=validate.Length(1, 1000, error="Enter the provider's discovery URL"),
+        error_messages={"required": "Enter the provider's discovery URL"},
+    )
+    client_id = fields.String(
+        required=True,
+        validate=validate.Length(1, 500, error="Enter the client ID"),
+        error_messages={"required": "Enter the client ID"},
+    )
+    client_secret = fields.String(load_default="", validate=validate.Length(0, 2000))
+    role_claim = fields.String(load_default="roles", validate=validate.Length(0, 100))
+    #: One mapping per line: ``provider value = our role``.
+    role_map = fields.String(load_default="", validate=validate.Length(0, 5000))
+    enabled = fields.Boolean(load_default=False)
+
+
+class TenantForm(FormSchema):
+    slug = fields.String(
+        required=True,
+        validate=validate.Regexp(
+            r"^[a-z][a-z0-9-]{1,39}$", error="Use 2 to 40 lower-case letters, digits or hyphens"
+        ),
+        error_messages={"required": "Enter a short identifier, like hmi-example"},
+    )
+    name = fields.String(
+        required=True,
+        validate=validate.Length(1, 200, error="Enter the name"),
+        error_messages={"required": "Enter the inspectorate's full name"},
+    )
+    short_name = fields.String(
+        required=True,
+        validate=validate.Length(1, 40, error="Enter a short name"),
+        error_messages={"required": "Enter a short name, like HMI Example"},
+    )
+    senior_oversight_title = fields.String(
+        required=True,
+        validate=validate.Length(1, 200, error="Enter the senior oversight title"),
+        error_messages={"required": "Enter the senior oversight title"},
+    )
+    sponsoring_department = fields.String(load_default="", validate=validate.Length(0, 200))
+    colour = fields.String(
+        load_default="#1d70b8",
+        validate=validate.Regexp(r"^#[0-9a-fA-F]{6}$", error="Enter a colour like #1d70b8"),
+    )
+    email_domains = fields.String(load_default="", validate=validate.Length(0, 1000))
+    mfa_required = fields.Boolean(load_default=False)

@@ -2,7 +2,17 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_login import current_user
 from sqlalchemy import select
 from werkzeug.wrappers import Response
@@ -12,7 +22,7 @@ from app.forms import parse_form
 from app.tenancy import get_or_404
 from tenants import auth
 from tenants.login import end_session, public, start_session
-from tenants.models import ApiToken, User
+from tenants.models import ApiToken, IdentityProvider, Tenant, User
 from tenants.schemas import MfaCodeForm, SignInForm, TokenForm
 from tenants.service import ServiceError
 
@@ -200,3 +210,65 @@ def revoke_token(token_id: int) -> Response:
     auth.revoke_token(db, token)
     flash(f"Token “{token.name}” revoked. It stops working at once.", "success")
     return redirect(url_for("auth.account"))
+
+
+@bp.post("/sign-in/sso")
+@public
+def sso_start() -> Response | str:
+    """Send the person to their organisation's provider, chosen by email domain."""
+    from tenants import oidc
+
+    email = request.form.get("sso_email", "").strip()[:320]
+    values = {"email": "", "next": request.form.get("next", "")}
+    if "@" not in email:
+        errors = {"sso_email": "Enter your work email address, like name@inspectorate.gov.uk"}
+        return render_template("auth/sign_in.html", errors=errors, values=values)
+    try:
+        target = oidc.find_target(get_session(), email)
+    except oidc.SsoError as exc:
+        return render_template("auth/sign_in.html", errors={"sso_email": str(exc)}, values=values)
+    session.clear()
+    session["sso_tenant"] = target.tenant.id
+    session["next"] = values["next"]
+    client = oidc.client_for(target.provider)
+    return client.authorize_redirect(url_for("auth.sso_callback", _external=True), login_hint=email)
+
+
+@bp.get("/sign-in/sso/callback")
+@public
+def sso_callback() -> Response | tuple[str, int]:
+    """Finish the authorization-code flow; refuse any token that does not check out."""
+    from authlib.common.errors import AuthlibBaseError
+
+    from tenants import oidc
+
+    tenant_id = session.get("sso_tenant")
+    db = get_session()
+    if not isinstance(tenant_id, int):
+        flash("Your sign-in expired. Start again.", "info")
+        return redirect(url_for("auth.sign_in"))
+    set_context(db, tenant_id=tenant_id)
+    provider = db.scalar(select(IdentityProvider).where(IdentityProvider.enabled.is_(True)))
+    tenant = db.get(Tenant, tenant_id)
+    if provider is None or tenant is None:
+        abort(404)
+    try:
+        token = oidc.client_for(provider).authorize_access_token()
+        claims = dict(token.get("userinfo") or {})
+        user = oidc.provision(db, oidc.SsoTarget(tenant, provider), claims)
+    except (AuthlibBaseError, oidc.SsoError) as exc:
+        message = (
+            str(exc)
+            if isinstance(exc, oidc.SsoError)
+            else (
+                "Your organisation's sign-in could not be verified. Start again, and tell your "
+                "administrator if it keeps happening"
+            )
+        )
+        current_app.logger.warning(
+            "sso refused", extra={"tenant_id": tenant_id, "error": repr(exc)}
+        )
+        session.pop("sso_tenant", None)
+        return render_template("auth/sso_error.html", message=message), 400
+    next_url = session.get("next", "")
+    return _finish(user, "oidc", next_url)
