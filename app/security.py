@@ -18,6 +18,9 @@ def csp_nonce() -> str:
 
 def init_app(app: Flask, *, production: bool) -> None:
     csrf.init_app(app)
+    # Single sign-on forms post here and are redirected to the tenant's identity provider,
+    # which browsers check against form-action: allow https (and loopback outside production).
+    form_action = "'self' https:" + ("" if production else " http://127.0.0.1:* http://localhost:*")
     app.jinja_env.globals["csp_nonce"] = csp_nonce
 
     @app.after_request
@@ -29,7 +32,7 @@ def init_app(app: Flask, *, production: bool) -> None:
             "default-src 'self'; "
             f"script-src {script_src}; "
             "style-src 'self'; img-src 'self' data:; font-src 'self'; "
-            "connect-src 'self'; frame-ancestors 'none'; form-action 'self'; "
+            f"connect-src 'self'; frame-ancestors 'none'; form-action {form_action}; "
             "base-uri 'none'; object-src 'none'",
         )
         response.headers.setdefault("X-Content-Type-Options", "nosniff")

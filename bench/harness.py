@@ -22,7 +22,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -43,6 +43,7 @@ __all__ = [
     "median",
     "note",
     "parse_wrk",
+    "pids_cpu_seconds",
 ]
 
 GUNICORN_CONF = Path(__file__).resolve().parent / "_gunicorn_conf.py"
@@ -126,11 +127,13 @@ def clean_env(overrides: Mapping[str, str] | None = None) -> dict[str, str]:
     return env
 
 
-def http_get(port: int, path: str, *, timeout: float = 5.0) -> tuple[int, bytes]:
+def http_get(
+    port: int, path: str, *, timeout: float = 5.0, headers: Mapping[str, str] | None = None
+) -> tuple[int, bytes]:
     """One GET to 127.0.0.1:port on a fresh connection; returns (status, body)."""
     conn = http.client.HTTPConnection(LOOPBACK, port, timeout=timeout)
     try:
-        conn.request("GET", path)
+        conn.request("GET", path, headers=dict(headers or {}))
         response = conn.getresponse()
         return response.status, response.read()
     finally:
@@ -347,3 +350,20 @@ def _tree_cpu_seconds(root_pid: int) -> float | None:
             found = found or pid == root_pid
             total += (int(fields[11]) + int(fields[12])) / ticks
     return total if found else None
+
+
+def pids_cpu_seconds(pids: Iterable[int]) -> float:
+    """User + system CPU seconds used so far by ``pids`` (e.g. database backends).
+
+    Processes that are gone, or whose ``/proc`` entry cannot be read, count as zero.
+    """
+    ticks = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+    total = 0.0
+    for pid in pids:
+        try:
+            stat = Path("/proc", str(pid), "stat").read_text()
+        except OSError:
+            continue
+        fields = stat[stat.rfind(")") + 2 :].split()
+        total += (int(fields[11]) + int(fields[12])) / ticks
+    return total

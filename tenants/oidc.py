@@ -82,6 +82,22 @@ def client_for(provider: IdentityProvider) -> Any:
     return client
 
 
+def verified_token(provider: IdentityProvider) -> dict[str, Any]:
+    """Exchange the code for tokens; the ID token must name this provider and this client.
+
+    authlib checks the signature, expiry and nonce; the issuer and audience are pinned here
+    because its defaults do not compare the audience with our client id.
+    """
+    client = client_for(provider)
+    issuer = client.load_server_metadata().get("issuer")
+    return client.authorize_access_token(
+        claims_options={
+            "iss": {"essential": True, "value": issuer},
+            "aud": {"essential": True, "value": provider.client_id},
+        }
+    )
+
+
 def map_roles(provider: IdentityProvider, claims: dict[str, Any]) -> set[Role]:
     """Our roles for the values in the provider's role claim (unknown values are ignored)."""
     raw = claims.get(provider.role_claim) or []

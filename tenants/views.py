@@ -239,6 +239,7 @@ def sso_start() -> Response | str:
 def sso_callback() -> Response | tuple[str, int]:
     """Finish the authorization-code flow; refuse any token that does not check out."""
     from authlib.common.errors import AuthlibBaseError
+    from joserfc.errors import JoseError
 
     from tenants import oidc
 
@@ -253,10 +254,10 @@ def sso_callback() -> Response | tuple[str, int]:
     if provider is None or tenant is None:
         abort(404)
     try:
-        token = oidc.client_for(provider).authorize_access_token()
+        token = oidc.verified_token(provider)
         claims = dict(token.get("userinfo") or {})
         user = oidc.provision(db, oidc.SsoTarget(tenant, provider), claims)
-    except (AuthlibBaseError, oidc.SsoError) as exc:
+    except (AuthlibBaseError, JoseError, oidc.SsoError) as exc:
         message = (
             str(exc)
             if isinstance(exc, oidc.SsoError)

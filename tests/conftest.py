@@ -17,7 +17,7 @@ from app.config import Config
 from app.db import Database, get_database
 from tests import services
 
-pytest_plugins = ["tests.s3_server"]
+pytest_plugins = ["tests.s3_server", "tests.oidc_provider"]
 
 #: Which real service each fixture stands for: (marker, label in the closing summary).
 SERVICE_FIXTURES = {

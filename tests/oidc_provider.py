@@ -28,12 +28,14 @@ from authlib.oidc.core.util import create_half_hash
 from flask import Flask, Response, jsonify, request
 from joserfc import jwt
 from joserfc.jwk import RSAKey
-from werkzeug.serving import BaseWSGIServer, make_server
+from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 #: Values ``OidcProvider.tamper`` accepts; each spoils the next ID token one way.
 TAMPER_MODES = ("wrong_audience", "wrong_issuer", "wrong_nonce", "expired")
 SCOPES = ["openid", "email", "profile"]
 TOKEN_AUTH_METHODS = ["client_secret_basic", "client_secret_post"]
+CLAIMS = ["iss", "aud", "sub", "iat", "exp", "auth_time", "nonce", "at_hash"]
+CLAIMS += ["email", "email_verified", "name", "roles"]
 ID_TOKEN_LIFETIME = 300
 CODE_LIFETIME = 300
 WRONG_AUDIENCE = "someone-else"
@@ -248,6 +250,11 @@ class _BearerValidator(BearerTokenValidator):
         return self.provider._find_token(token_string)
 
 
+class _QuietHandler(WSGIRequestHandler):
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        """Skip per-request access lines; errors are still logged."""
+
+
 def _page(title: str, body: str, status: int = 200) -> Response:
     html = (
         '<!doctype html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
@@ -272,7 +279,9 @@ class OidcProvider:
             2048, parameters={"kid": secrets.token_hex(8), "use": "sig", "alg": "RS256"}
         )
         self._app = self._build_app()
-        self._server: BaseWSGIServer = make_server("127.0.0.1", 0, self._app, threaded=True)
+        self._server: BaseWSGIServer = make_server(
+            "127.0.0.1", 0, self._app, threaded=True, request_handler=_QuietHandler
+        )
         self.issuer = f"http://127.0.0.1:{self._server.server_port}"
         self.discovery_url = f"{self.issuer}/.well-known/openid-configuration"
         self._thread = threading.Thread(
@@ -318,10 +327,7 @@ class OidcProvider:
             "scopes_supported": list(SCOPES),
             "token_endpoint_auth_methods_supported": list(TOKEN_AUTH_METHODS),
             "code_challenge_methods_supported": ["S256"],
-            "claims_supported": [
-                "iss", "aud", "sub", "iat", "exp", "auth_time", "nonce", "at_hash",
-                "email", "email_verified", "name", "roles",
-            ],  # fmt: skip
+            "claims_supported": CLAIMS,
         }
 
     def jwks(self) -> dict[str, Any]:
@@ -443,7 +449,7 @@ class OidcProvider:
                 )
             action = escape(f"/authorize?{request.query_string.decode()}")
             body = (
-                f"<p>{escape(grant.client.client_id)} asks you to sign in.</p>\n"
+                f"<p>{escape(grant.request.client.client_id)} asks you to sign in.</p>\n"
                 f'<form method="post" action="{action}">\n'
                 f'<button type="submit" name="decision" value="approve">'
                 f"Continue as {escape(user.name)}</button>\n"

@@ -11,6 +11,8 @@ from pathlib import Path
 import pytest
 
 import bench.__main__ as bench_main
+from bench._load import format_header_set, wrk_script_args
+from bench._loadgen import parse_header_set
 from bench.harness import BenchResult, parse_wrk
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -73,6 +75,25 @@ def test_wrk_report_is_read_with_its_errors() -> None:
     assert load.errors == 8
     assert load.sent == 13000
     assert load.seconds == pytest.approx(5.01)
+
+
+def test_header_sets_reach_both_drivers_as_given() -> None:
+    sets = [{"Authorization": "Bearer cjji_-a_b", "X-Tenant": "1"}, {"Authorization": "Bearer c"}]
+
+    encoded = [format_header_set(headers) for headers in sets]
+
+    assert encoded[0] == "Authorization: Bearer cjji_-a_b\nX-Tenant: 1"
+    assert [parse_header_set(text) for text in encoded] == sets  # the Python driver's side
+    assert wrk_script_args(100, encoded) == ["--", "100", *encoded]  # the wrk script's side
+    assert wrk_script_args(0, encoded) == ["--", "0", *encoded]
+    assert wrk_script_args(100) == ["--", "100"]
+    assert wrk_script_args(0) == []
+
+
+@pytest.mark.parametrize("headers", [{"X-A": "1\r\nX-B: 2"}, {"X A": "1"}, {"X:A": "1"}, {"": "1"}])
+def test_a_header_set_that_would_change_on_the_way_is_refused(headers: dict[str, str]) -> None:
+    with pytest.raises(ValueError, match="header"):
+        format_header_set(headers)
 
 
 def test_list_names_app_overhead_without_running_it() -> None:
