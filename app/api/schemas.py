@@ -4,7 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from marshmallow import RAISE, Schema, fields, pre_load
+import re
+
+from marshmallow import RAISE, Schema, ValidationError, fields, pre_load
+
+#: Control characters other than tab, newline and carriage return.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 class StrictSchema(Schema):
@@ -13,9 +18,19 @@ class StrictSchema(Schema):
 
     @pre_load
     def _strip_strings(self, data: Any, **_: Any) -> Any:
-        if isinstance(data, dict):
-            return {k: v.strip() if isinstance(v, str) else v for k, v in data.items()}
-        return data
+        """Trim text and refuse NUL and other control characters (PostgreSQL cannot store NUL)."""
+        if not isinstance(data, dict):
+            return data
+        cleaned = {}
+        for key, value in data.items():
+            if isinstance(value, str):
+                if _CONTROL.search(value):
+                    raise ValidationError(
+                        {key: ["Remove the hidden control characters from this text"]}
+                    )
+                value = value.strip()
+            cleaned[key] = value
+        return cleaned
 
 
 class ProblemSchema(Schema):

@@ -68,3 +68,20 @@ def test_status_endpoint(client: FlaskClient) -> None:
     response = client.get("/api/v1/status")
     assert response.status_code == 200
     assert response.get_json()["status"] == "ok"
+
+
+def test_control_characters_are_refused_with_a_field_message() -> None:
+    import pytest
+    from marshmallow import ValidationError, fields
+
+    from app.api.schemas import StrictSchema
+
+    class Named(StrictSchema):
+        name = fields.String()
+
+    assert Named().load({"name": "  Ada  "}) == {"name": "Ada"}
+    assert Named().load({"name": "two\nlines\tok"}) == {"name": "two\nlines\tok"}
+    for hostile in ["a\x00b", "bell\x07", "esc\x1b[31m"]:
+        with pytest.raises(ValidationError) as caught:
+            Named().load({"name": hostile})
+        assert "name" in caught.value.messages
