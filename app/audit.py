@@ -215,7 +215,12 @@ def record(
     )
 
 
-def _tenant_of(obj: Any) -> int | None:
+def _tenant_of(obj: Any, session: Session | None = None) -> int | None:
+    """The chain an object's change is written to: its tenant's, or for joint material in a
+    workspace, the acting tenant's."""
+    if getattr(obj, "__workspace_scoped__", False) and session is not None:
+        acting = session.info.get("tenant_id")
+        return acting if isinstance(acting, int) else None
     column = getattr(obj, "__audit_tenant_column__", "tenant_id")
     value = getattr(obj, column, None)
     return value if isinstance(value, int) else None
@@ -253,24 +258,24 @@ def _diff(obj: Any) -> dict[str, list[Any]]:
     return changes
 
 
-def _audited(obj: Any) -> bool:
-    return not getattr(obj, "__audit_skip__", False) and _tenant_of(obj) is not None
+def _audited(obj: Any, session: Session) -> bool:
+    return not getattr(obj, "__audit_skip__", False) and _tenant_of(obj, session) is not None
 
 
 @event.listens_for(Session, "after_flush")
 def _record_changes(session: Session, _flush_context: Any) -> None:
     entries: list[tuple[int, dict[str, Any]]] = []
     for obj in session.new:
-        if _audited(obj):
-            entries.append((_tenant_of(obj), _entry(obj, "created", _snapshot(obj))))  # type: ignore[arg-type]
+        if _audited(obj, session):
+            entries.append((_tenant_of(obj, session), _entry(obj, "created", _snapshot(obj))))  # type: ignore[arg-type]
     for obj in session.dirty:
-        if _audited(obj) and session.is_modified(obj, include_collections=False):
+        if _audited(obj, session) and session.is_modified(obj, include_collections=False):
             changes = _diff(obj)
             if changes:
-                entries.append((_tenant_of(obj), _entry(obj, "updated", changes)))  # type: ignore[arg-type]
+                entries.append((_tenant_of(obj, session), _entry(obj, "updated", changes)))  # type: ignore[arg-type]
     for obj in session.deleted:
-        if _audited(obj):
-            entries.append((_tenant_of(obj), _entry(obj, "deleted", _snapshot(obj))))  # type: ignore[arg-type]
+        if _audited(obj, session):
+            entries.append((_tenant_of(obj, session), _entry(obj, "deleted", _snapshot(obj))))  # type: ignore[arg-type]
     if not entries:
         return
     connection = session.connection()

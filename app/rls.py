@@ -81,3 +81,45 @@ def drop_tenant_isolation(table: str) -> list[str]:
         f"ALTER TABLE {table} NO FORCE ROW LEVEL SECURITY",
         f"ALTER TABLE {table} DISABLE ROW LEVEL SECURITY",
     ]
+
+
+#: Workspaces the current tenant participates in. SECURITY DEFINER so the policies of
+#: workspace_participants can use it without recursing into themselves: the function's owner
+#: (the migration role) must be a superuser or have BYPASSRLS (checked by the migration).
+MY_WORKSPACES_FUNCTION = """
+CREATE OR REPLACE FUNCTION app_my_workspaces() RETURNS SETOF integer
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public
+AS $$ SELECT workspace_id FROM workspace_participants WHERE tenant_id = app_current_tenant() $$
+"""
+
+#: Whether the current tenant leads the workspace (only the lead adds participants).
+LEADS_FUNCTION = """
+CREATE OR REPLACE FUNCTION app_leads(ws integer) RETURNS boolean
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public
+AS $$ SELECT EXISTS (
+  SELECT 1 FROM workspaces WHERE id = ws AND lead_tenant_id = app_current_tenant()
+) $$
+"""
+
+OWNER_BYPASSES_RLS_CHECK = """
+DO $$ BEGIN
+  IF NOT (SELECT rolsuper OR rolbypassrls FROM pg_roles WHERE rolname = current_user) THEN
+    RAISE EXCEPTION 'migrations must run as a role with BYPASSRLS (or a superuser): the '
+      'workspace visibility function runs as that role';
+  END IF;
+END $$
+"""
+
+
+def workspace_isolation(
+    table: str, column: str = "workspace_id", private: bool = False
+) -> list[str]:
+    """Rows visible to participating tenants only (and, when private, to their owner only)."""
+    visible = f"{column} IN (SELECT app_my_workspaces())"
+    if private:
+        visible = f"tenant_id = app_current_tenant() AND {visible}"
+    return [
+        f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY",
+        f"ALTER TABLE {table} FORCE ROW LEVEL SECURITY",
+        f"CREATE POLICY workspace_isolation ON {table} USING ({visible}) WITH CHECK ({visible})",
+    ]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any, TypeVar
 
-from sqlalchemy import event, false
+from sqlalchemy import event, false, select
 from sqlalchemy.orm import ORMExecuteState, Session, with_loader_criteria
 from werkzeug.exceptions import NotFound
 
@@ -43,6 +43,36 @@ def tenant_owned_tables() -> list[str]:
     return sorted(model.__tablename__ for model in tenant_owned_models())
 
 
+_ws_cache: tuple[int, tuple[type[Any], ...]] = (-1, ())
+
+
+def workspace_scoped_models() -> tuple[type[Any], ...]:
+    """Every model declaring ``__workspace_scoped__`` (seen by participating tenants)."""
+    global _ws_cache
+    mappers = Base.registry.mappers
+    if _ws_cache[0] != len(mappers):
+        scoped = tuple(
+            m.class_ for m in mappers if getattr(m.class_, "__workspace_scoped__", False)
+        )
+        _ws_cache = (len(mappers), scoped)
+    return _ws_cache[1]
+
+
+def workspace_scoped_tables() -> list[str]:
+    return sorted(model.__tablename__ for model in workspace_scoped_models())
+
+
+def _participating(tenant_id: int) -> Any:
+    from shared_workspace.models import Participant
+
+    return (
+        select(Participant.workspace_id)
+        .where(Participant.tenant_id == tenant_id)
+        .scalar_subquery()
+        .execution_options(skip_tenant_scope=True)
+    )
+
+
 @event.listens_for(Session, "do_orm_execute")
 def _scope_to_tenant(state: ORMExecuteState) -> None:
     if not state.is_select or state.execution_options.get("skip_tenant_scope"):
@@ -68,6 +98,21 @@ def _scope_to_tenant(state: ORMExecuteState) -> None:
                 track_closure_variables=True,
             )
         state.statement = state.statement.options(criteria)
+    scoped = workspace_scoped_models()
+    mine = _participating(tenant_id) if tenant_id is not None and scoped else None
+    for model in scoped:
+        column = getattr(model, getattr(model, "__workspace_column__", "workspace_id"))
+        if mine is None:
+            condition = false()
+        elif getattr(model, "__participant_private__", False):
+            condition = (model.tenant_id == tenant_id) & column.in_(mine)
+        else:
+            condition = column.in_(mine)
+        state.statement = state.statement.options(
+            with_loader_criteria(
+                model, condition, include_aliases=True, propagate_to_loaders=False
+            )
+        )
 
 
 def get_or_404(session: Session, model: type[T], ident: Any) -> T:
@@ -83,4 +128,26 @@ def get_or_404(session: Session, model: type[T], ident: Any) -> T:
     tenant_id = session.info.get("tenant_id")
     if getattr(model, "__tenant_owned__", False) and obj.tenant_id != tenant_id:  # type: ignore[attr-defined]
         raise NotFound()
+    if getattr(model, "__workspace_scoped__", False):
+        column = getattr(model, "__workspace_column__", "workspace_id")
+        if not participates(session, getattr(obj, column), tenant_id):
+            raise NotFound()
+        if getattr(model, "__participant_private__", False) and obj.tenant_id != tenant_id:  # type: ignore[attr-defined]
+            raise NotFound()
     return obj
+
+
+def participates(session: Session, workspace_id: int, tenant_id: int | None) -> bool:
+    """Whether ``tenant_id`` takes part in the workspace (checked without the identity map)."""
+    from shared_workspace.models import Participant
+
+    if tenant_id is None:
+        return False
+    return (
+        session.scalar(
+            select(Participant.id)
+            .where(Participant.workspace_id == workspace_id, Participant.tenant_id == tenant_id)
+            .execution_options(skip_tenant_scope=True)
+        )
+        is not None
+    )

@@ -42,8 +42,8 @@ LIMIT = 50
 PATH = f"/api/v1/audit-events?limit={LIMIT}"
 TENANTS = 10
 EVENTS_PER_TENANT = 10_000
-ROUNDS = 3
-SECONDS = 5.0
+ROUNDS = 5
+SECONDS = 4.0
 WARMUP = 1.0
 CONNECTIONS = 4
 #: Connections per gunicorn worker: one per thread (SERVER_SETTINGS has 4 threads).

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import re
+from typing import Any
 
 from marshmallow import RAISE, Schema, ValidationError, fields, pre_load
 

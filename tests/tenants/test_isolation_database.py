@@ -14,13 +14,21 @@ from app.tenancy import tenant_owned_tables
 from tests import services
 
 _import_models()
-TENANT_COLUMN_TABLES = sorted(
-    table.name for table in Base.metadata.sorted_tables if "tenant_id" in table.columns
-)
+TENANT_COLUMN_TABLES = tenant_owned_tables()
 
 
-def test_every_table_with_a_tenant_column_is_declared_tenant_owned() -> None:
-    assert set(TENANT_COLUMN_TABLES) == set(tenant_owned_tables())
+def test_every_table_with_a_tenant_or_workspace_column_is_declared() -> None:
+    """Each such table is tenant-owned or workspace-scoped, so both walls know it."""
+    from app.tenancy import workspace_scoped_tables
+
+    scoped = set(workspace_scoped_tables())
+    with_columns = {
+        t.name
+        for t in Base.metadata.sorted_tables
+        if "tenant_id" in t.columns or "workspace_id" in t.columns
+    }
+    assert with_columns - scoped == set(tenant_owned_tables())
+    assert not scoped & set(tenant_owned_tables())
 
 
 @pytest.fixture

@@ -1,0 +1,194 @@
+"""PostgreSQL row-level security on workspace tables: participating tenants only, private
+notes to their owner only. Tables come from the metadata; a new workspace table fails here
+until it has a seed row below."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import psycopg
+import pytest
+
+from app import _import_models
+from app.tenancy import workspace_scoped_tables
+from tests import services
+
+_import_models()
+TABLES = workspace_scoped_tables()
+
+#: How to insert one row of each workspace table for workspace %(ws)s on behalf of tenant %(t)s.
+SEEDS = {
+    "workspace_participants": "INSERT INTO workspace_participants (workspace_id, tenant_id,"
+    " joined_at) VALUES (%(ws)s, %(t)s, now())",
+    "workspace_members": "INSERT INTO workspace_members (workspace_id, tenant_id, user_id, role)"
+    " VALUES (%(ws)s, %(t)s, %(u)s, 'team_member')",
+    "workspace_sites": "INSERT INTO workspace_sites (workspace_id, name, body_type)"
+    " VALUES (%(ws)s, 'HMP Example', 'prison')",
+    "checklist_items": "INSERT INTO checklist_items (workspace_id, stage, reference, text, status,"
+    " link) VALUES (%(ws)s, 1, '', 'x', 'open', '')",
+    "decision_subjects": "INSERT INTO decision_subjects (workspace_id, kind, title, content,"
+    " version, content_hash, updated_at) VALUES (%(ws)s, 'terms_of_reference', 't', '{}', 1,"
+    " 'h', now())",
+    "decisions": "INSERT INTO decisions (workspace_id, kind, subject_id, subject_version,"
+    " subject_hash, status, created_at, voided_reason) SELECT %(ws)s, 'methodology', id, 1, 'h',"
+    " 'open', now(), '' FROM decision_subjects WHERE workspace_id = %(ws)s LIMIT 1",
+    "approvals": "INSERT INTO approvals (decision_id, workspace_id, tenant_id, user_id, verdict,"
+    " reason, subject_hash, created_at) SELECT id, %(ws)s, %(t)s, %(u)s, 'approved', '', 'h',"
+    " now() FROM decisions WHERE workspace_id = %(ws)s LIMIT 1",
+    "private_notes": "INSERT INTO private_notes (workspace_id, tenant_id, author_id, title, body,"
+    " created_at, updated_at) VALUES (%(ws)s, %(t)s, %(u)s, 'mine', '', now(), now())",
+}
+ORDER = [
+    "workspace_participants",
+    "workspace_members",
+    "workspace_sites",
+    "checklist_items",
+    "decision_subjects",
+    "decisions",
+    "approvals",
+    "private_notes",
+]
+
+
+def test_every_workspace_table_has_a_seed_row() -> None:
+    assert set(TABLES) - {"workspaces"} == set(SEEDS)
+
+
+@pytest.fixture
+def owner(pg_database: str) -> Iterator[psycopg.Connection]:
+    with psycopg.connect(services.pg_url(pg_database), autocommit=True) as conn:
+        conn.execute("SET session_replication_role = replica")
+        yield conn
+
+
+@pytest.fixture
+def app_conn(pg_database: str) -> Iterator[psycopg.Connection]:
+    with psycopg.connect(services.app_url(pg_database)) as conn:
+        yield conn
+
+
+def _tenant(owner: psycopg.Connection, slug: str) -> tuple[int, int]:
+    tenant = owner.execute(
+        "INSERT INTO tenants (slug, name, short_name, colour, senior_oversight_title,"
+        " embargoed_copy, retention_summary, mfa_required, email_domains, active, created_at)"
+        " VALUES (%s, %s, %s, '#000000', 'T', false, '', false, '', true, now()) RETURNING id",
+        (slug, slug, slug),
+    ).fetchone()[0]
+    user = owner.execute(
+        "INSERT INTO users (tenant_id, email, name, job_title, active, is_platform_admin,"
+        " mfa_enabled, session_version, created_at) VALUES (%s, %s, 'U', '', true, false, false,"
+        " 1, now()) RETURNING id",
+        (tenant, f"{slug}@x.example"),
+    ).fetchone()[0]
+    return tenant, user
+
+
+@pytest.fixture
+def world(owner: psycopg.Connection) -> Iterator[dict[str, int]]:
+    """Tenants a, b, c. Workspace A (a alone), workspace AB (a leads, b joins), workspace B."""
+    ids: dict[str, int] = {}
+    for slug in ("ws-a", "ws-b", "ws-c"):
+        ids[slug], ids[slug + "-user"] = _tenant(owner, slug)
+    plan = {"A": ["ws-a"], "AB": ["ws-a", "ws-b"], "B": ["ws-b"]}
+    for name, members in plan.items():
+        ws = owner.execute(
+            "INSERT INTO workspaces (title, lead_tenant_id, stage, created_at) VALUES"
+            " (%s, %s, 1, now()) RETURNING id",
+            (f"W{name}", ids[members[0]]),
+        ).fetchone()[0]
+        ids["W" + name] = ws
+        for table in ORDER:
+            for slug in (
+                members
+                if table
+                in ("workspace_participants", "private_notes", "workspace_members", "approvals")
+                else members[:1]
+            ):
+                owner.execute(SEEDS[table], {"ws": ws, "t": ids[slug], "u": ids[slug + "-user"]})
+    yield ids
+    for table in reversed(ORDER):
+        owner.execute(
+            f"DELETE FROM {table} WHERE workspace_id IN (%s, %s, %s)",  # noqa: S608
+            (ids["WA"], ids["WAB"], ids["WB"]),
+        )
+    owner.execute(
+        "DELETE FROM workspaces WHERE id IN (%s, %s, %s)", (ids["WA"], ids["WAB"], ids["WB"])
+    )
+    owner.execute(
+        "DELETE FROM users WHERE id IN (%s, %s, %s)",
+        (ids["ws-a-user"], ids["ws-b-user"], ids["ws-c-user"]),
+    )
+    owner.execute(
+        "DELETE FROM tenants WHERE id IN (%s, %s, %s)", (ids["ws-a"], ids["ws-b"], ids["ws-c"])
+    )
+
+
+def _visible(conn: psycopg.Connection, table: str, tenant: int | None) -> set[int]:
+    column = "id" if table == "workspaces" else "workspace_id"
+    with conn.transaction():
+        conn.execute(
+            "SELECT set_config('app.tenant_id', %s, true)", ("" if tenant is None else str(tenant),)
+        )
+        query = f"SELECT DISTINCT {column} FROM {table}"  # noqa: S608
+        return {row[0] for row in conn.execute(query).fetchall()}
+
+
+@pytest.mark.parametrize("table", TABLES)
+def test_participants_see_their_workspaces_and_nobody_else_does(table, app_conn, world) -> None:
+    ours = {world["WA"], world["WAB"], world["WB"]}
+    assert _visible(app_conn, table, None) & ours == set()
+    assert _visible(app_conn, table, world["ws-c"]) & ours == set()
+    assert _visible(app_conn, table, world["ws-a"]) & ours == {world["WA"], world["WAB"]}
+    assert _visible(app_conn, table, world["ws-b"]) & ours == {world["WAB"], world["WB"]}
+
+
+def test_private_notes_are_seen_by_their_own_inspectorate_only(app_conn, world) -> None:
+    with app_conn.transaction():
+        app_conn.execute("SELECT set_config('app.tenant_id', %s, true)", (str(world["ws-a"]),))
+        owners = {
+            row[0]
+            for row in app_conn.execute(
+                "SELECT tenant_id FROM private_notes WHERE workspace_id = %s", (world["WAB"],)
+            )
+        }
+    assert owners == {world["ws-a"]}
+
+
+@pytest.mark.parametrize("table", TABLES)
+def test_rls_is_forced_with_using_and_with_check(table: str, app_conn) -> None:
+    forced = app_conn.execute(
+        "SELECT relrowsecurity, relforcerowsecurity FROM pg_class WHERE relname = %s", (table,)
+    ).fetchone()
+    assert forced == (True, True)
+    policy = app_conn.execute(
+        "SELECT qual, with_check FROM pg_policies WHERE tablename = %s"
+        " AND policyname = 'workspace_isolation'",
+        (table,),
+    ).fetchone()
+    assert policy is not None and policy[0] and policy[1]
+
+
+def test_only_the_lead_adds_participants(app_conn, world) -> None:
+    with pytest.raises(psycopg.errors.InsufficientPrivilege), app_conn.transaction():
+        app_conn.execute("SELECT set_config('app.tenant_id', %s, true)", (str(world["ws-b"]),))
+        app_conn.execute(
+            "INSERT INTO workspace_participants (workspace_id, tenant_id, joined_at)"
+            " VALUES (%s, %s, now())",
+            (world["WAB"], world["ws-c"]),
+        )
+    with app_conn.transaction():
+        app_conn.execute("SELECT set_config('app.tenant_id', %s, true)", (str(world["ws-a"]),))
+        app_conn.execute(
+            "INSERT INTO workspace_participants (workspace_id, tenant_id, joined_at)"
+            " VALUES (%s, %s, now())",
+            (world["WAB"], world["ws-c"]),
+        )
+        app_conn.execute("SELECT set_config('app.tenant_id', %s, true)", (str(world["ws-c"]),))
+        seen = {
+            r[0]
+            for r in app_conn.execute(
+                "SELECT id FROM decisions WHERE workspace_id = %s", (world["WAB"],)
+            )
+        }
+        assert seen, "a participant added later sees the history"
+        raise psycopg.Rollback()
