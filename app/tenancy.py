@@ -63,14 +63,15 @@ def workspace_scoped_tables() -> list[str]:
 
 
 def _participating(tenant_id: int) -> Any:
+    """Ids of the workspaces ``tenant_id`` takes part in, as a subquery.
+
+    Built on the bare table (not the mapped class) so the participant criteria do not apply
+    to their own subquery and recurse.
+    """
     from shared_workspace.models import Participant
 
-    return (
-        select(Participant.workspace_id)
-        .where(Participant.tenant_id == tenant_id)
-        .scalar_subquery()
-        .execution_options(skip_tenant_scope=True)
-    )
+    table = Participant.__table__.alias("my_participation")
+    return select(table.c.workspace_id).where(table.c.tenant_id == tenant_id).scalar_subquery()
 
 
 @event.listens_for(Session, "do_orm_execute")
@@ -109,9 +110,7 @@ def _scope_to_tenant(state: ORMExecuteState) -> None:
         else:
             condition = column.in_(mine)
         state.statement = state.statement.options(
-            with_loader_criteria(
-                model, condition, include_aliases=True, propagate_to_loaders=False
-            )
+            with_loader_criteria(model, condition, include_aliases=True, propagate_to_loaders=False)
         )
 
 

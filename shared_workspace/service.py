@@ -1,0 +1,314 @@
+"""Workspaces, participants, people, sites, stages and the gates the product enforces.
+
+Each gate names what is missing in words a lead inspector can act on (001 §9, §16-17, §35,
+§37-38, §40, §48, principle 8).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.db import utcnow
+from shared_workspace.checklists import CORE_EXPECTATIONS
+from shared_workspace.decisions import KINDS, is_agreed
+from shared_workspace.models import (
+    BodyType,
+    ChecklistItem,
+    Member,
+    Participant,
+    Site,
+    Workspace,
+    WorkspaceRole,
+)
+from tenants.models import Tenant, User
+
+#: Letters go out at least six weeks before onsite fieldwork (001 §16).
+LETTER_NOTICE = timedelta(days=42)
+
+
+class GateClosed(ValueError):
+    """A gate is closed; ``missing`` lists each thing still needed."""
+
+    def __init__(self, action: str, missing: list[str]) -> None:
+        super().__init__(f"You cannot {action} yet: " + "; ".join(missing))
+        self.action = action
+        self.missing = missing
+
+
+class WorkspaceError(ValueError):
+    """A workspace rule was broken; the message says what to do."""
+
+
+def create_workspace(
+    session: Session,
+    *,
+    title: str,
+    lead: User,
+    participants: Iterable[Tenant],
+    publication_date: date | None = None,
+) -> Workspace:
+    """A new joint inspection led by the user's inspectorate, with its stage checklists."""
+    title = title.strip()
+    if not title or len(title) > 300:
+        raise WorkspaceError("Enter a title of 300 characters or fewer")
+    tenants = {t.id: t for t in participants}
+    tenants.setdefault(lead.tenant_id, lead.tenant)
+    if len(tenants) < 2:
+        raise WorkspaceError("A joint inspection needs at least one other inspectorate")
+    workspace = Workspace(
+        title=title, lead_tenant_id=lead.tenant_id, stage=1, publication_date=publication_date
+    )
+    session.add(workspace)
+    session.flush()
+    # The lead joins first: only a participating lead may add the others.
+    for tenant_id in sorted(tenants, key=lambda t: t != lead.tenant_id):
+        session.add(Participant(workspace_id=workspace.id, tenant_id=tenant_id))
+        session.flush()
+    for stage, items in CORE_EXPECTATIONS.items():
+        for reference, text in items:
+            session.add(
+                ChecklistItem(
+                    workspace_id=workspace.id, stage=stage, reference=reference, text=text
+                )
+            )
+    session.flush()
+    session.refresh(workspace)
+    return workspace
+
+
+def require_lead(workspace: Workspace, user: User, action: str) -> None:
+    if user.tenant_id != workspace.lead_tenant_id:
+        raise WorkspaceError(f"Only the lead inspectorate can {action}")
+
+
+def add_participant(
+    session: Session, workspace: Workspace, tenant: Tenant, user: User
+) -> Participant:
+    """Bring another inspectorate in; it sees the whole history from then on."""
+    require_lead(workspace, user, "add an inspectorate")
+    if any(p.tenant_id == tenant.id for p in workspace.participants):
+        raise WorkspaceError(f"{tenant.short_name} already takes part")
+    participant = Participant(workspace_id=workspace.id, tenant_id=tenant.id)
+    session.add(participant)
+    session.flush()
+    session.refresh(workspace)
+    return participant
+
+
+def name_member(
+    session: Session, workspace: Workspace, *, person: User, role: WorkspaceRole, named_by: User
+) -> Member:
+    """Each inspectorate names its own people; nobody names another inspectorate's staff."""
+    if person.tenant_id != named_by.tenant_id:
+        raise WorkspaceError("You can only name people from your own inspectorate")
+    if person.tenant_id not in {p.tenant_id for p in workspace.participants}:
+        raise WorkspaceError("Their inspectorate does not take part in this inspection")
+    existing = session.scalar(
+        select(Member).where(
+            Member.workspace_id == workspace.id,
+            Member.user_id == person.id,
+            Member.role == role.value,
+        )
+    )
+    if existing is not None:
+        return existing
+    member = Member(
+        workspace_id=workspace.id, tenant_id=person.tenant_id, user_id=person.id, role=role.value
+    )
+    session.add(member)
+    session.flush()
+    return member
+
+
+def add_site(
+    session: Session,
+    workspace: Workspace,
+    *,
+    name: str,
+    body_type: BodyType,
+    fieldwork_starts_on: date | None,
+    fieldwork_ends_on: date | None,
+    user: User,
+) -> Site:
+    require_lead(workspace, user, "add a fieldwork site")
+    if fieldwork_starts_on and fieldwork_ends_on and fieldwork_ends_on < fieldwork_starts_on:
+        raise WorkspaceError("Fieldwork must end on or after the day it starts")
+    site = Site(
+        workspace_id=workspace.id,
+        name=name.strip()[:300],
+        body_type=body_type.value,
+        fieldwork_starts_on=fieldwork_starts_on,
+        fieldwork_ends_on=fieldwork_ends_on,
+    )
+    session.add(site)
+    session.flush()
+    return site
+
+
+def _members_by_tenant(session: Session, workspace: Workspace) -> dict[int, set[str]]:
+    roles: dict[int, set[str]] = {p.tenant_id: set() for p in workspace.participants}
+    for tenant_id, role in session.execute(
+        select(Member.tenant_id, Member.role).where(Member.workspace_id == workspace.id)
+    ):
+        roles.setdefault(tenant_id, set()).add(role)
+    return roles
+
+
+# --- gates ------------------------------------------------------------------------------
+
+
+def missing_people(session: Session, workspace: Workspace) -> list[str]:
+    """Who still has to be named before the workspace may leave stage 1 (001 §6)."""
+    roles = _members_by_tenant(session, workspace)
+    missing = []
+    for participant in workspace.participants:
+        have = roles.get(participant.tenant_id, set())
+        if WorkspaceRole.LEAD_INSPECTOR.value not in have:
+            missing.append(f"{participant.tenant.short_name} has not named its lead inspector")
+        if WorkspaceRole.SENIOR_OVERSIGHT.value not in have:
+            missing.append(
+                f"{participant.tenant.short_name} has not named its "
+                f"{participant.tenant.senior_oversight_title}"
+            )
+    return missing
+
+
+def _needs(session: Session, workspace: Workspace, kinds: Iterable[str]) -> list[str]:
+    return [
+        f"the {KINDS[k].label.lower()} decision is not agreed by every inspectorate "
+        f"({KINDS[k].source})"
+        for k in kinds
+        if not is_agreed(session, workspace, k)
+    ]
+
+
+def advance_stage(session: Session, workspace: Workspace, user: User) -> Workspace:
+    """Move to the next stage when that stage's entry conditions hold."""
+    require_lead(workspace, user, "move the inspection to its next stage")
+    missing: list[str] = []
+    if workspace.stage == 1:
+        missing = missing_people(session, workspace)
+    elif workspace.stage == 5:
+        missing = drafting_blockers(workspace)
+    elif workspace.stage == 7 and workspace.published_at is None:
+        missing = ["the report has not been published"]
+    elif workspace.stage == 8:
+        raise WorkspaceError("The inspection is already at its last stage")
+    if missing:
+        raise GateClosed(f"move to stage {workspace.stage + 1}", missing)
+    workspace.stage += 1
+    session.flush()
+    return workspace
+
+
+def drafting_blockers(workspace: Workspace) -> list[str]:
+    """Report drafting opens only after the emerging findings meeting and joint QA (§35)."""
+    missing = []
+    if workspace.emerging_findings_meeting_on is None:
+        missing.append("the emerging findings meeting has not been recorded (§35)")
+    if workspace.joint_qa_concluded_on is None:
+        missing.append("joint quality assurance has not been recorded as concluded (§35)")
+    return missing
+
+
+def record_facts(
+    session: Session,
+    workspace: Workspace,
+    user: User,
+    *,
+    emerging_findings_meeting_on: date | None = None,
+    joint_qa_concluded_on: date | None = None,
+) -> Workspace:
+    require_lead(workspace, user, "record meetings")
+    if emerging_findings_meeting_on:
+        workspace.emerging_findings_meeting_on = emerging_findings_meeting_on
+    if joint_qa_concluded_on:
+        workspace.joint_qa_concluded_on = joint_qa_concluded_on
+    session.flush()
+    return workspace
+
+
+def publish_terms_of_reference(session: Session, workspace: Workspace, user: User) -> Workspace:
+    """Put the agreed terms of reference on the public inspections-in-progress page (§9)."""
+    require_lead(workspace, user, "publish the terms of reference")
+    missing = _needs(session, workspace, ["terms_of_reference"])
+    if missing:
+        raise GateClosed("publish the terms of reference", missing)
+    workspace.terms_published_at = utcnow()
+    session.flush()
+    return workspace
+
+
+def letter_blockers(session: Session, workspace: Workspace, site: Site, send_on: date) -> list[str]:
+    """Why the site's letters may not go on ``send_on`` (001 §16-17); empty when they may."""
+    missing = _needs(session, workspace, ["commissioning_letters"])
+    if site.fieldwork_starts_on is None:
+        missing.append(f"{site.name} has no fieldwork start date")
+    elif site.fieldwork_starts_on - send_on < LETTER_NOTICE:
+        latest = site.fieldwork_starts_on - LETTER_NOTICE
+        missing.append(
+            f"fieldwork at {site.name} starts on {site.fieldwork_starts_on:%-d %B %Y}, "
+            f"less than six weeks after {send_on:%-d %B %Y}; send by "
+            f"{latest:%-d %B %Y} or move the fieldwork (§16)"
+        )
+    return missing
+
+
+def send_letters(
+    session: Session, workspace: Workspace, site: Site, send_on: date, user: User
+) -> Site:
+    require_lead(workspace, user, "send commissioning letters")
+    missing = letter_blockers(session, workspace, site, send_on)
+    if missing:
+        raise GateClosed(f"send the letters for {site.name}", missing)
+    site.letters_sent_on = send_on
+    session.flush()
+    return site
+
+
+def share_draft(session: Session, workspace: Workspace, audience: str, user: User) -> None:
+    """The draft goes to HMIs/CIs after development group agreement (§37), and to
+    stakeholders and critical readers after HMI/CI approval (§38)."""
+    require_lead(workspace, user, "share the draft report")
+    if audience not in ("hmis", "stakeholders"):
+        raise WorkspaceError("Share the draft with hmis or stakeholders")
+    missing = drafting_blockers(workspace)
+    kinds = ["draft_to_hmis"] if audience == "hmis" else ["draft_to_hmis", "draft_to_stakeholders"]
+    missing += _needs(session, workspace, kinds)
+    if missing:
+        audience_name = (
+            "HMIs and Chief Inspectors"
+            if audience == "hmis"
+            else "stakeholders and critical readers"
+        )
+        raise GateClosed(f"share the draft with {audience_name}", missing)
+
+
+PUBLICATION_KINDS = ("final_report", "media_strategy", "press_materials", "retention_agreement")
+
+
+def publication_blockers(session: Session, workspace: Workspace) -> list[str]:
+    """What stands between the workspace and publication (§40, principle 8, §48)."""
+    missing = _needs(session, workspace, PUBLICATION_KINDS)
+    if workspace.stage < 7:
+        missing.insert(0, f"the inspection is at stage {workspace.stage}, not publication (7)")
+    return missing
+
+
+def publish(session: Session, workspace: Workspace, user: User) -> Workspace:
+    require_lead(workspace, user, "publish the report")
+    missing = publication_blockers(session, workspace)
+    if missing:
+        raise GateClosed("publish the report", missing)
+    workspace.published_at = utcnow()
+    session.flush()
+    return workspace
+
+
+def my_workspaces(session: Session) -> list[Workspace]:
+    """Workspaces the current tenant takes part in, newest first (scoped by the session)."""
+    return list(session.scalars(select(Workspace).order_by(Workspace.created_at.desc())))
