@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import sys
 from datetime import timedelta
 from pathlib import Path
+from typing import NoReturn
 
 from flask import Flask
 from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
@@ -30,7 +32,7 @@ def create_app(config: Config | None = None) -> Flask:
             config = Config.from_env()
             config.validate()
         except ConfigError as exc:
-            raise SystemExit(f"configuration error: {exc}") from None
+            _refuse(f"configuration error: {exc}")
     config.validate()
     logging.configure_logging(config.log_level)
 
@@ -56,6 +58,11 @@ def create_app(config: Config | None = None) -> Flask:
         JSON_SORT_KEYS=False,
     )
     flask_app.extensions["config"] = config
+    if config.trusted_proxies:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        n = config.trusted_proxies
+        flask_app.wsgi_app = ProxyFix(flask_app.wsgi_app, x_for=n, x_proto=n, x_host=n)  # type: ignore[method-assign]
     config.instance_path.mkdir(parents=True, exist_ok=True)
 
     logging.init_app(flask_app)
@@ -63,7 +70,7 @@ def create_app(config: Config | None = None) -> Flask:
     database = db.Database(config.database_url, pool_size=config.db_pool_size)
     problem = db.verify_app_role(database.engine)
     if problem:
-        raise SystemExit(f"configuration error: {problem}")
+        _refuse(f"configuration error: {problem}")
     db.init_app(flask_app, database)
     jobs.init_app(flask_app, redis_url=config.redis_url, eager=config.jobs_eager)
     storage.init_app(flask_app, config)
@@ -81,6 +88,16 @@ def create_app(config: Config | None = None) -> Flask:
     )
     flask_app.jinja_env.globals.update(service_name="Joint inspections", app_version=__version__)
     return flask_app
+
+
+#: gunicorn's "application failed to load" status: the arbiter stops instead of respawning.
+APP_LOAD_ERROR = 4
+
+
+def _refuse(reason: str) -> NoReturn:
+    """Print one line and exit, so a misconfigured deploy stops at once."""
+    print(reason, file=sys.stderr, flush=True)
+    raise SystemExit(APP_LOAD_ERROR)
 
 
 def _import_models() -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from flask import g, has_request_context, request
@@ -113,8 +113,11 @@ def _jsonable(value: Any) -> Any:
 
 
 def _normalise_time(value: datetime) -> str:
-    # SQLite returns naive datetimes; the chain must hash the same text on every dialect.
-    return value.replace(tzinfo=None).isoformat(timespec="microseconds")
+    """UTC, without an offset: SQLite returns naive UTC, PostgreSQL aware times in the
+    session's time zone; the chain must hash the same text either way."""
+    if value.tzinfo is not None:
+        value = value.astimezone(UTC).replace(tzinfo=None)
+    return value.isoformat(timespec="microseconds")
 
 
 def compute_hash(row: dict[str, Any]) -> str:

@@ -69,6 +69,8 @@ class Config:
     session_idle_minutes: int = 30
     session_absolute_hours: int = 12
     db_pool_size: int = 5
+    #: Reverse proxies in front of the app whose X-Forwarded-For/-Proto headers are trusted.
+    trusted_proxies: int = 0
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Config:
@@ -96,6 +98,7 @@ class Config:
                 "SESSION_ABSOLUTE_HOURS", env.get("SESSION_ABSOLUTE_HOURS"), 12
             ),
             db_pool_size=_int("DB_POOL_SIZE", env.get("DB_POOL_SIZE"), 5),
+            trusted_proxies=_int("TRUSTED_PROXIES", env.get("TRUSTED_PROXIES"), 0),
         )
 
     @property

@@ -6,6 +6,7 @@ commits or rolls back. Nothing connects at import time.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
@@ -114,6 +115,7 @@ class Database:
         self.engine = make_engine(url, pool_size=pool_size)
         self.sessionmaker = sessionmaker(bind=self.engine, expire_on_commit=False)
         event.listen(self.sessionmaker, "after_begin", _apply_context)
+        self._pid = os.getpid()
 
     @property
     def dialect(self) -> str:
@@ -123,9 +125,16 @@ class Database:
         """Tests: make every session join ``connection``'s outer transaction as a savepoint."""
         self.sessionmaker.configure(bind=connection, join_transaction_mode="create_savepoint")
 
+    def after_fork(self) -> None:
+        """In a forked process (an rq work horse) never reuse the parent's connections."""
+        if os.getpid() != self._pid:
+            self.engine.dispose(close=False)
+            self._pid = os.getpid()
+
     @contextmanager
     def transaction(self) -> Iterator[Session]:
         """A session whose work commits on success and rolls back on any error."""
+        self.after_fork()
         session = self.sessionmaker()
         try:
             yield session

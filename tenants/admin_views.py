@@ -14,6 +14,7 @@ from flask import (
     redirect,
     render_template,
     request,
+    stream_with_context,
     url_for,
 )
 from flask_login import current_user
@@ -177,12 +178,16 @@ def audit_csv() -> Response:
     audit_module.record(
         db, tenant_id=current_user.tenant_id, action="audit_log.exported", object_type="audit_log"
     )
-    db.commit()
+    # The export event commits with the request (after_request); the rows then stream in the
+    # request's context, and teardown closes the session once the last row is sent.
     filename = f"audit-{current_user.tenant.slug}.csv"
     return Response(
-        rows(),
+        stream_with_context(rows()),
         mimetype="text/csv",
-        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+        headers={
+            "Content-Disposition": f'attachment; filename="{filename}"',
+            "Cache-Control": "no-store",
+        },
     )
 
 

@@ -10,6 +10,8 @@ from datetime import datetime, timedelta
 
 import pyotp
 from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, noload
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -51,10 +53,21 @@ def _locked_minutes(row: SignInThrottle | None, now: datetime) -> int | None:
 
 
 def _record_failure(session: Session, key: str, limit: int, now: datetime) -> SignInThrottle:
-    row = session.get(SignInThrottle, key)
-    if row is None:
-        row = SignInThrottle(key=key, failures=0, window_started_at=now)
-        session.add(row)
+    """Count a failure under a row lock, so simultaneous failures all count."""
+    table = SignInThrottle.__table__
+    dialect_insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    session.execute(
+        dialect_insert(table)
+        .values(key=key, failures=0, window_started_at=now)
+        .on_conflict_do_nothing(index_elements=["key"])
+    )
+    row = session.scalar(
+        select(SignInThrottle)
+        .where(SignInThrottle.key == key)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    assert row is not None
     started = row.window_started_at
     if started.tzinfo is None:
         started = started.replace(tzinfo=now.tzinfo)
@@ -181,14 +194,39 @@ def enable_mfa(session: Session, user: User, secret: str, code: str) -> None:
     session.flush()
 
 
+MFA_LIMIT = 5
+
+
+def mfa_locked_minutes(session: Session, user: User) -> int | None:
+    """Minutes until the user may try a security code again, if wrong codes locked them out."""
+    return _locked_minutes(session.get(SignInThrottle, _key("mfa", str(user.id))), utcnow())
+
+
 def verify_mfa(session: Session, user: User, code: str) -> bool:
-    """True for a current code not used before (a replayed code is refused)."""
-    if not user.mfa_enabled or not user.totp_secret_encrypted:
+    """True for a current code not used before (a replayed code is refused).
+
+    Wrong codes are counted on the server: after five the user waits, however many times
+    they sign in again or replay an old session cookie.
+    """
+    if not user.mfa_enabled or not user.totp_secret_encrypted or mfa_locked_minutes(session, user):
         return False
+    key = _key("mfa", str(user.id))
     step = _matching_step(decrypt(user.totp_secret_encrypted), code, utcnow())
     if step is None or (user.totp_last_step is not None and step <= user.totp_last_step):
+        row = _record_failure(session, key, MFA_LIMIT, utcnow())
+        audit.record(
+            session,
+            tenant_id=user.tenant_id,
+            action="user.mfa_failed",
+            object_type="user",
+            object_id=user.id,
+            changes={"locked": row.locked_until is not None},
+        )
         return False
     user.totp_last_step = step
+    throttle = session.get(SignInThrottle, key)
+    if throttle is not None:
+        session.delete(throttle)
     session.flush()
     return True
 

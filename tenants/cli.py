@@ -29,8 +29,14 @@ def _cli_actor(session) -> None:  # type: ignore[no-untyped-def]
 @click.option("--name", required=True)
 @click.option("--role", "roles", multiple=True, type=click.Choice([r.value for r in Role]))
 @click.option("--password", default=None, help="Prompted when omitted and stdin is a terminal")
+@click.option("--platform-admin", is_flag=True, help="May add and edit tenants (first set-up)")
 def create_user(
-    tenant_slug: str, email: str, name: str, roles: tuple[str, ...], password: str | None
+    tenant_slug: str,
+    email: str,
+    name: str,
+    roles: tuple[str, ...],
+    password: str | None,
+    platform_admin: bool,
 ) -> None:
     """Add a user to a tenant."""
     if password is None and sys.stdin.isatty():
@@ -49,6 +55,7 @@ def create_user(
                 name=name,
                 roles={Role(r) for r in roles},
                 password=password,
+                is_platform_admin=platform_admin,
             )
         except service.ServiceError as exc:
             raise click.ClickException(f"{exc.field}: {exc.message}") from None

@@ -91,6 +91,7 @@ class IdentityProvider(Base):
 
     __tablename__ = "identity_providers"
     __tenant_owned__ = True
+    __audit_redact__ = frozenset({"client_secret_encrypted"})
 
     id: Mapped[int] = mapped_column(primary_key=True)
     tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id"), unique=True)

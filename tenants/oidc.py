@@ -103,12 +103,10 @@ def map_roles(provider: IdentityProvider, claims: dict[str, Any]) -> set[Role]:
     raw = claims.get(provider.role_claim) or []
     values = [raw] if isinstance(raw, str) else list(raw) if isinstance(raw, list) else []
     mapping = provider.role_map or {}
-    roles = set()
-    for value in values:
-        mapped = mapping.get(str(value), str(value))
-        if mapped in {r.value for r in Role}:
-            roles.add(Role(mapped))
-    return roles
+    known = {r.value for r in Role}
+    # Only values the tenant administrator mapped count: a group that happens to be called
+    # "administrator" at the provider grants nothing unless it is listed.
+    return {Role(mapping[str(v)]) for v in values if mapping.get(str(v)) in known}
 
 
 def provision(session: Session, target: SsoTarget, claims: dict[str, Any]) -> User:
@@ -129,7 +127,21 @@ def provision(session: Session, target: SsoTarget, claims: dict[str, Any]) -> Us
     roles = map_roles(target.provider, claims)
     user = session.scalar(select(User).where(User.oidc_subject == subject))
     if user is None:
-        user = session.scalar(select(User).where(User.email == email))
+        existing = session.scalar(select(User).where(User.email == email))
+        if existing is not None:
+            # Linking by email alone would let whoever controls the provider take over a
+            # password account (even a platform administrator's): only accounts made for
+            # single sign-on (no password) are linked, and only on a verified email.
+            if (
+                existing.password_hash
+                or existing.is_platform_admin
+                or claims.get("email_verified") is not True
+            ):
+                raise SsoError(
+                    "An account with this email address signs in with a password. "
+                    "Sign in with your email address and password instead"
+                )
+            user = existing
     if user is None:
         if email_taken(session, email):
             raise SsoError("This email address belongs to another inspectorate's account")
@@ -148,8 +160,7 @@ def provision(session: Session, target: SsoTarget, claims: dict[str, Any]) -> Us
         if not user.active:
             raise SsoError("Your account has been deactivated. Ask your administrator")
         user.oidc_subject = subject
-        if roles:
-            set_roles(session, user, roles)
+        set_roles(session, user, roles)  # the provider is the source of truth for roles
     session.flush()
     return user
 

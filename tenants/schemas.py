@@ -76,7 +76,7 @@ class UserRolesForm(FormSchema):
     active = fields.Boolean(load_default=False)
 
 
-class AuditFilterSchema(Schema):
+class AuditFilterSchema(FormSchema):
     action = fields.String(load_default="", validate=validate.Length(0, 100))
     actor = fields.String(load_default="", validate=validate.Length(0, 320))
     page = fields.Integer(load_default=1, validate=validate.Range(1, 100000))

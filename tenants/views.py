@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from flask import (
     Blueprint,
     abort,
@@ -31,22 +33,41 @@ bp = Blueprint("auth", __name__, template_folder="templates")
 MFA_PENDING = "mfa_pending"
 MFA_SETUP = "mfa_setup"
 MFA_SECRET = "mfa_setup_secret"  # noqa: S105 - a session key name
-MFA_FAILURES = "mfa_failures"
-MAX_MFA_FAILURES = 5
 
 
 def safe_next(target: str | None) -> str:
-    """Only a path on this site: never an open redirect."""
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return url_for("web.home")
+    """Only a path on this site: never an open redirect (no scheme, host, or odd characters)."""
+    if not target or len(target) > 2000 or not target.startswith("/"):
+        return url_for("web.home")
+    if any(ch.isspace() or ord(ch) < 32 or ch == "\\" for ch in target):
+        return url_for("web.home")
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or target.startswith("//"):
+        return url_for("web.home")
+    return target
 
 
 def _finish(user: User, method: str, next_url: str) -> Response:
+    start_session(user)  # also names the user as the actor of what follows
     auth.complete_sign_in(get_session(), user, method)
-    start_session(user)
     flash(f"Signed in as {user.name}", "success")
     return redirect(safe_next(next_url))
+
+
+def _after_first_factor(user: User, method: str, next_url: str) -> Response:
+    """Password or single sign-on done: ask for the security code, set one up, or finish."""
+    session.clear()
+    if user.mfa_enabled:
+        session[MFA_PENDING] = (user.tenant_id, user.id)
+        session["next"] = next_url
+        session["method"] = method
+        return redirect(url_for("auth.mfa_challenge"))
+    if user.tenant.mfa_required:
+        session[MFA_SETUP] = (user.tenant_id, user.id)
+        session["next"] = next_url
+        session["method"] = method
+        return redirect(url_for("auth.mfa_setup"))
+    return _finish(user, method, next_url)
 
 
 def _pending_user(key: str) -> User | None:
@@ -82,17 +103,7 @@ def sign_in() -> Response | str:
                     429 if result.retry_after_minutes and "password" not in request.form else 200
                 )
                 return render_template("auth/sign_in.html", errors=errors, values=values), status
-            user = result.user
-            session.clear()
-            if user.mfa_enabled:
-                session[MFA_PENDING] = (user.tenant_id, user.id)
-                session["next"] = values["next"]
-                return redirect(url_for("auth.mfa_challenge"))
-            if user.tenant.mfa_required:
-                session[MFA_SETUP] = (user.tenant_id, user.id)
-                session["next"] = values["next"]
-                return redirect(url_for("auth.mfa_setup"))
-            return _finish(user, "password", values["next"])
+            return _after_first_factor(result.user, "password", values["next"])
     return render_template("auth/sign_in.html", errors=errors, values=values)
 
 
@@ -106,13 +117,14 @@ def mfa_challenge() -> Response | str:
     if request.method == "POST":
         data, errors = parse_form(MfaCodeForm())
         if not errors:
-            if auth.verify_mfa(get_session(), user, data["code"]):
+            db = get_session()
+            if auth.verify_mfa(db, user, data["code"]):
                 next_url = session.get("next", "")
-                return _finish(user, "password+totp", next_url)
-            session[MFA_FAILURES] = session.get(MFA_FAILURES, 0) + 1
-            if session[MFA_FAILURES] >= MAX_MFA_FAILURES:
+                return _finish(user, session.get("method", "password") + "+totp", next_url)
+            minutes = auth.mfa_locked_minutes(db, user)
+            if minutes:
                 session.clear()
-                flash("Too many wrong codes. Sign in again.", "info")
+                flash(f"Too many wrong security codes. Try again in {minutes} minutes.", "info")
                 return redirect(url_for("auth.sign_in"))
             errors = {"code": "The code is not correct. Enter the 6-digit code your app shows now"}
     return render_template("auth/mfa_challenge.html", errors=errors)
@@ -141,7 +153,8 @@ def mfa_setup() -> Response | str:
                 if signed_in:
                     flash("Two-factor authentication is on", "success")
                     return redirect(url_for("auth.account"))
-                return _finish(user, "password+totp", session.get("next", ""))
+                method = session.get("method", "password") + "+totp"
+                return _finish(user, method, session.get("next", ""))
     return render_template(
         "auth/mfa_setup.html",
         errors=errors,
@@ -271,5 +284,4 @@ def sso_callback() -> Response | tuple[str, int]:
         )
         session.pop("sso_tenant", None)
         return render_template("auth/sso_error.html", message=message), 400
-    next_url = session.get("next", "")
-    return _finish(user, "oidc", next_url)
+    return _after_first_factor(user, "oidc", session.get("next", ""))

@@ -82,6 +82,9 @@ def init_app(app: Flask) -> None:
     # API clients authenticate with bearer tokens, never cookies, so no CSRF token applies.
     csrf.exempt(api)
     csrf.exempt(openapi_bp)
+    from app.storage.views import bp as storage_bp
+
+    csrf.exempt(storage_bp)  # presigned storage URLs carry their own signed credential
     app.register_blueprint(api)
     app.register_blueprint(openapi_bp)
 

@@ -187,6 +187,12 @@ def _row_level_security() -> None:
             op.execute(statement)
     op.execute(rls.purpose_read("users", "sign-in"))
     op.execute(rls.purpose_read("api_tokens", "token-auth"))
+    # The tenant directory is read by everyone (names, styles, email domains for sign-in);
+    # only a platform administrator's transaction may add or change a tenant.
+    op.execute("ALTER TABLE tenants ENABLE ROW LEVEL SECURITY")
+    op.execute("ALTER TABLE tenants FORCE ROW LEVEL SECURITY")
+    op.execute("CREATE POLICY directory_read ON tenants FOR SELECT USING (true)")
+    op.execute(rls.platform_admin("tenants"))
     op.execute(rls.platform_admin("audit_events", "INSERT"))
     op.execute(rls.platform_admin("audit_chain_heads"))
     for statement in rls.append_only("audit_events"):

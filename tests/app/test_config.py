@@ -77,7 +77,23 @@ def test_starting_in_production_unsafely_exits_with_one_line(
         text=True,
         timeout=60,
     )
-    assert result.returncode != 0
+    assert result.returncode == 4  # gunicorn's "app failed to load": it stops, not respawns
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1, result.stderr
     assert lines[0].startswith(expected)
+
+
+def test_gunicorn_stops_at_once_on_an_unsafe_production_setting(tmp_path) -> None:
+    """The real entry point: gunicorn exits non-zero with the one line, no respawn loop."""
+    env = {k: v for k, v in os.environ.items() if k not in SAFE_PRODUCTION}
+    env.update({**SAFE_PRODUCTION, "SECRET_KEY": ""})
+    gunicorn = os.path.join(os.path.dirname(sys.executable), "gunicorn")
+    result = subprocess.run(
+        [gunicorn, "--bind", "127.0.0.1:0", "--workers", "1", "app.wsgi:app"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode != 0
+    assert result.stderr.count("configuration error: SECRET_KEY must be set in production") == 1

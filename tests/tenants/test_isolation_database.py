@@ -149,13 +149,15 @@ def test_the_app_role_cannot_rewrite_the_audit_log(app_conn, two_tenants) -> Non
         app_conn.execute("UPDATE audit_events SET action = 'hidden'")
 
 
-def test_the_app_refuses_to_start_as_a_superuser(pg_database: str, tmp_path) -> None:
-    from app import create_app
+def test_the_app_refuses_to_start_as_a_superuser(pg_database: str, tmp_path, capsys) -> None:
+    from app import APP_LOAD_ERROR, create_app
     from tests.conftest import make_config
 
     url = services.pg_url(pg_database)
-    with pytest.raises(SystemExit, match="superuser"):
+    with pytest.raises(SystemExit) as stopped:
         create_app(make_config(tmp_path, database_url=url))
+    assert stopped.value.code == APP_LOAD_ERROR  # gunicorn stops instead of respawning
+    assert "a superuser; use a role that owns nothing" in capsys.readouterr().err
 
 
 def test_the_app_role_is_safe(app_conn) -> None:
@@ -167,3 +169,18 @@ def test_the_app_role_is_safe(app_conn) -> None:
         "SELECT count(*) FROM pg_tables WHERE tableowner = current_user"
     ).fetchone()[0]
     assert owned == 0
+
+
+def test_only_a_platform_administrator_changes_the_tenant_directory(app_conn, two_tenants) -> None:
+    a, _b = two_tenants
+    with app_conn.transaction():
+        app_conn.execute("SELECT set_config('app.tenant_id', %s, true)", (str(a),))
+        assert app_conn.execute("SELECT count(*) FROM tenants").fetchone()[0] >= 2
+        changed = app_conn.execute("UPDATE tenants SET name = 'hijacked'").rowcount
+    assert changed == 0
+    with pytest.raises(psycopg.errors.InsufficientPrivilege), app_conn.transaction():
+        app_conn.execute(
+            "INSERT INTO tenants (slug, name, short_name, colour, senior_oversight_title,"
+            " embargoed_copy, retention_summary, mfa_required, email_domains, active, created_at)"
+            " VALUES ('rogue', 'r', 'r', '#000000', 'T', false, '', false, '', true, now())"
+        )

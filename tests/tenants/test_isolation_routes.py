@@ -57,6 +57,10 @@ FOREIGN_IDS: dict[str, Callable[[Session, Any], int]] = {
     "user_id": lambda session, b: b["admin"].id,
     "token_id": lambda session, b: b["token"].id,
     "tenant_id": lambda session, b: b["tenant"].id,
+    "workspace_id": lambda session, b: b["workspace"].id,
+    "subject_id": lambda session, b: b["subject"].id,
+    "decision_id": lambda session, b: b["decision"].id,
+    "site_id": lambda session, b: b["site"].id,
 }
 
 
@@ -78,9 +82,45 @@ def world(session: Session) -> World:
     set_context(session, tenant_id=tenant_a.id, user_id=a_all.id)
     _row, a_token = auth.create_token(session, a_all, name="a", scopes={"read", "write"})
     b = {"admin": b_admin, "token": b_token, "tenant": tenant_b}
+    b.update(_foreign_workspace(session, tenant_b, b_admin))
     foreign = {name: factory(session, b) for name, factory in FOREIGN_IDS.items()}
     session.commit()
     return World(a_all, a_none, b_admin, foreign, a_token)
+
+
+def _foreign_workspace(session: Session, tenant_b, b_admin) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+    """A joint inspection between tenant B and a third tenant: tenant A takes no part."""
+    from datetime import date
+
+    from shared_workspace import decisions, service
+    from shared_workspace.models import BodyType
+
+    partner = create_tenant(session)
+    set_context(session, tenant_id=tenant_b.id, user_id=b_admin.id)
+    workspace = service.create_workspace(
+        session, title=f"{SECRET} inspection", lead=b_admin, participants=[partner]
+    )
+    subject = decisions.create_subject(
+        session,
+        workspace,
+        kind="methodology",
+        title=f"{SECRET} method",
+        content={"x": SECRET},
+        user=b_admin,
+    )
+    decision = decisions.propose(
+        session, workspace, kind="methodology", subject=subject, user=b_admin
+    )
+    site = service.add_site(
+        session,
+        workspace,
+        name=f"{SECRET} prison",
+        body_type=BodyType.PRISON,
+        fieldwork_starts_on=date(2030, 1, 1),
+        fieldwork_ends_on=None,
+        user=b_admin,
+    )
+    return {"workspace": workspace, "subject": subject, "decision": decision, "site": site}
 
 
 def _rules(app: Flask) -> list[tuple[Rule, str]]:

@@ -163,3 +163,57 @@ def test_a_callback_without_a_started_flow_goes_back_to_sign_in(client: FlaskCli
     response = client.get("/sign-in/sso/callback?code=abc&state=def")
     assert response.status_code == 302
     assert "/sign-in" in response.headers["Location"]
+
+
+def test_a_password_account_is_never_taken_over_by_sso(
+    client: FlaskClient, session: Session, sso_tenant, oidc_provider: OidcProvider
+) -> None:
+    create_user(session, sso_tenant, email="admin@sso.example.gov.uk", is_platform_admin=True)
+    session.commit()
+    oidc_provider.set_user(OidcUser("attacker-sub", "admin@sso.example.gov.uk", "Admin", []))
+    response = _flow(client, "admin@sso.example.gov.uk")
+    assert response.status_code == 400
+    assert "signs in with a password" in response.get_data(as_text=True)
+    assert client.get("/account").status_code == 302
+
+
+def test_an_account_made_for_sso_is_linked_on_a_verified_email(
+    client: FlaskClient, session: Session, sso_tenant, oidc_provider: OidcProvider
+) -> None:
+    create_user(session, sso_tenant, email="pre@sso.example.gov.uk", password_hash=None)
+    session.commit()
+    oidc_provider.set_user(OidcUser("pre-sub", "pre@sso.example.gov.uk", "Pre", ["Leads"]))
+    assert _flow(client, "pre@sso.example.gov.uk").status_code == 302
+    set_context(session, tenant_id=sso_tenant.id)
+    user = session.scalar(select(User).where(User.email == "pre@sso.example.gov.uk"))
+    session.refresh(user)
+    assert user.oidc_subject == "pre-sub" and user.roles == {Role.LEAD_INSPECTOR}
+
+
+def test_roles_are_removed_when_the_claim_no_longer_carries_them_and_unmapped_names_grant_nothing(
+    app: Flask, session: Session, sso_tenant, oidc_provider: OidcProvider
+) -> None:
+    oidc_provider.set_user(OidcUser("sub-7", "gil@sso.example.gov.uk", "Gil", ["Leads"]))
+    assert _flow(app.test_client(), "gil@sso.example.gov.uk").status_code == 302
+    oidc_provider.set_user(
+        OidcUser("sub-7", "gil@sso.example.gov.uk", "Gil", ["administrator", "records_manager"])
+    )
+    assert _flow(app.test_client(), "gil@sso.example.gov.uk").status_code == 302
+    set_context(session, tenant_id=sso_tenant.id)
+    user = session.scalar(select(User).where(User.oidc_subject == "sub-7"))
+    session.refresh(user)
+    assert user.roles == set()
+
+
+def test_sso_still_asks_for_two_factor_when_the_tenant_requires_it(
+    client: FlaskClient, session: Session, sso_tenant, oidc_provider: OidcProvider
+) -> None:
+    set_context(session, tenant_id=None, platform_admin=True)
+    sso_tenant.mfa_required = True
+    session.commit()
+    oidc_provider.set_user(OidcUser("sub-8", "hal@sso.example.gov.uk", "Hal", []))
+    response = _flow(client, "hal@sso.example.gov.uk")
+    assert response.status_code == 302 and response.headers["Location"].endswith(
+        "/sign-in/mfa/setup"
+    )
+    assert client.get("/account").status_code == 302

@@ -218,3 +218,67 @@ def test_tenant_requiring_mfa_makes_users_set_it_up(client: FlaskClient, session
     code = pyotp.TOTP(secret).at(clock.now())
     assert client.post("/sign-in/mfa/setup", data={"code": code}).status_code == 302
     assert client.get("/account").status_code == 200
+
+
+@pytest.mark.parametrize(
+    "target",
+    [
+        "https://evil.example/",
+        "//evil.example",
+        "/\t/evil.example",
+        "/\\evil.example",
+        "/ /evil.example",
+        "javascript:alert(1)",
+        "/%0d%0aSet-Cookie:x=1",
+    ],
+    ids=["absolute", "scheme-relative", "tab", "backslash", "space", "javascript", "crlf-encoded"],
+)
+def test_no_next_target_leaves_the_site(client: FlaskClient, user, target: str) -> None:
+    response = _post(client, user.email, PASSWORD, next=target)
+    assert response.status_code == 302
+    location = response.headers["Location"]
+    assert location in ("/", target) and not location.startswith("//")
+    assert "evil" not in location or location == target and target.startswith("/%0d")
+
+
+def test_wrong_security_codes_lock_out_on_the_server(
+    app: Flask, client: FlaskClient, session: Session, tenant
+) -> None:
+    from app.secrets import encrypt
+
+    secret = pyotp.random_base32()
+    with app.app_context():
+        encrypted = encrypt(secret)
+    person = create_user(session, tenant, mfa_enabled=True, totp_secret_encrypted=encrypted)
+    _post(client, person.email, PASSWORD)
+    with client.session_transaction() as saved:
+        replay = dict(saved)
+    for _ in range(5):
+        client.post("/sign-in/mfa", data={"code": "000000"})
+    # Replaying the cookie from before the failures, or signing in again, does not reset it.
+    with client.session_transaction() as restored:
+        restored.update(replay)
+    good = pyotp.TOTP(secret).at(clock.now())
+    response = client.post("/sign-in/mfa", data={"code": good})
+    assert client.get("/account").status_code == 302
+    _post(client, person.email, PASSWORD)
+    response = client.post("/sign-in/mfa", data={"code": good})
+    assert response.status_code == 302 and "/sign-in" in response.headers["Location"]
+    assert client.get("/account").status_code == 302
+    set_context(session, tenant_id=tenant.id)
+    actions = list(session.scalars(select(AuditEvent.action)))
+    assert actions.count("user.mfa_failed") >= 5
+    clock.advance(timedelta(minutes=16))
+    _post(client, person.email, PASSWORD)
+    fresh = pyotp.TOTP(secret).at(clock.now())
+    assert client.post("/sign-in/mfa", data={"code": fresh}).status_code == 302
+    assert client.get("/account").status_code == 200
+
+
+def test_sign_in_is_audited_with_the_user_as_actor(
+    client: FlaskClient, user, session: Session
+) -> None:
+    _post(client, user.email, PASSWORD)
+    set_context(session, tenant_id=user.tenant_id)
+    event = session.scalar(select(AuditEvent).where(AuditEvent.action == "user.signed_in"))
+    assert event.actor_user_id == user.id and event.actor_label == user.email
