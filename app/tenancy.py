@@ -7,10 +7,11 @@ ORM gets ``tenant_id = <current tenant>`` added, and with no tenant set nothing 
 
 from __future__ import annotations
 
+import functools
 from typing import Any, TypeVar
 
 from sqlalchemy import event, false, select
-from sqlalchemy.orm import ORMExecuteState, Session, with_loader_criteria
+from sqlalchemy.orm import Mapper, ORMExecuteState, Session, with_loader_criteria
 from werkzeug.exceptions import NotFound
 
 from app.db import Base
@@ -74,6 +75,45 @@ def _participating(tenant_id: int) -> Any:
     return select(table.c.workspace_id).where(table.c.tenant_id == tenant_id).scalar_subquery()
 
 
+def _criterion(model: type[Any], tenant_id: int | None) -> Any:
+    """The rows of ``model`` the tenant may see, as a SQL condition."""
+    if tenant_id is None:
+        return false()
+    if getattr(model, "__tenant_owned__", False):
+        return model.tenant_id == tenant_id
+    column = getattr(model, getattr(model, "__workspace_column__", "workspace_id"))
+    visible = column.in_(_participating(tenant_id))
+    if getattr(model, "__participant_private__", False):
+        return (model.tenant_id == tenant_id) & visible
+    return visible
+
+
+@functools.lru_cache(maxsize=4096)
+def _option(model: type[Any], tenant_id: int | None) -> Any:
+    """One reusable loader option per model and tenant (building them per query is costly)."""
+    return with_loader_criteria(
+        model,
+        _criterion(model, tenant_id),
+        include_aliases=True,
+        # Relationship loads run this hook themselves, with the context of their time.
+        propagate_to_loaders=False,
+    )
+
+
+@functools.lru_cache(maxsize=1024)
+def _reachable(mapper: Mapper[Any]) -> frozenset[Mapper[Any]]:
+    """The mapper and every mapper it loads in the same query (joined eager loads)."""
+    seen = {mapper}
+    stack = [mapper]
+    while stack:
+        current = stack.pop()
+        for rel in current.relationships:
+            if rel.lazy == "joined" and rel.mapper not in seen:
+                seen.add(rel.mapper)
+                stack.append(rel.mapper)
+    return frozenset(seen)
+
+
 @event.listens_for(Session, "do_orm_execute")
 def _scope_to_tenant(state: ORMExecuteState) -> None:
     if not state.is_select or state.execution_options.get("skip_tenant_scope"):
@@ -81,37 +121,22 @@ def _scope_to_tenant(state: ORMExecuteState) -> None:
     session = state.session
     tenant_id = session.info.get("tenant_id")
     allowed = CROSS_TENANT_PURPOSES.get(session.info.get("purpose") or "", set())
-    for model in tenant_owned_models():
-        if model.__tablename__ in allowed:
-            continue
-        if tenant_id is None:
-            criteria = with_loader_criteria(
-                model, false(), include_aliases=True, propagate_to_loaders=False
-            )
-        else:
-            # A lambda, so SQLAlchemy caches the criteria once and binds tenant_id per query.
-            criteria = with_loader_criteria(
-                model,
-                lambda cls: cls.tenant_id == tenant_id,
-                include_aliases=True,
-                # Relationship loads run this hook themselves, with the context of their time.
-                propagate_to_loaders=False,
-                track_closure_variables=True,
-            )
-        state.statement = state.statement.options(criteria)
-    scoped = workspace_scoped_models()
-    mine = _participating(tenant_id) if tenant_id is not None and scoped else None
-    for model in scoped:
-        column = getattr(model, getattr(model, "__workspace_column__", "workspace_id"))
-        if mine is None:
-            condition = false()
-        elif getattr(model, "__participant_private__", False):
-            condition = (model.tenant_id == tenant_id) & column.in_(mine)
-        else:
-            condition = column.in_(mine)
-        state.statement = state.statement.options(
-            with_loader_criteria(model, condition, include_aliases=True, propagate_to_loaders=False)
+    involved: set[Mapper[Any]] = set()
+    for mapper in state.all_mappers:
+        involved |= _reachable(mapper)
+    if not involved:  # a statement whose entities SQLAlchemy cannot list: scope everything
+        involved = {m for m in Base.registry.mappers}
+    options = [
+        _option(mapper.class_, tenant_id)
+        for mapper in involved
+        if (
+            getattr(mapper.class_, "__tenant_owned__", False)
+            or getattr(mapper.class_, "__workspace_scoped__", False)
         )
+        and mapper.class_.__tablename__ not in allowed
+    ]
+    if options:
+        state.statement = state.statement.options(*options)
 
 
 def get_or_404(session: Session, model: type[T], ident: Any) -> T:
