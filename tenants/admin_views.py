@@ -14,7 +14,6 @@ from flask import (
     redirect,
     render_template,
     request,
-    stream_with_context,
     url_for,
 )
 from flask_login import current_user
@@ -22,7 +21,7 @@ from marshmallow import ValidationError
 from sqlalchemy import func, select
 
 from app.audit import AuditEvent
-from app.db import get_session
+from app.db import get_database, get_session, set_context
 from app.forms import parse_form
 from app.tenancy import get_or_404
 from app.web import register_nav
@@ -162,27 +161,32 @@ def audit_csv() -> Response:
         "hash",
     ]
 
+    tenant_id = current_user.tenant_id
+    database = get_database()
+
     def rows() -> Iterator[str]:
+        """Stream from a session of its own, closed when the last row is sent, so the
+        download never depends on the request's session (long since committed)."""
         buffer = io.StringIO()
         writer = csv.writer(buffer)
         writer.writerow(columns)
-        for event in db.scalars(query.execution_options(yield_per=500)):
-            writer.writerow([_csv_cell(getattr(event, c)) for c in columns])
-            yield buffer.getvalue()
-            buffer.seek(0)
-            buffer.truncate()
+        with database.transaction() as export:
+            set_context(export, tenant_id=tenant_id)
+            for event in export.scalars(query.execution_options(yield_per=500)):
+                writer.writerow([_csv_cell(getattr(event, c)) for c in columns])
+                yield buffer.getvalue()
+                buffer.seek(0)
+                buffer.truncate()
         yield buffer.getvalue()
 
     from app import audit as audit_module
 
     audit_module.record(
-        db, tenant_id=current_user.tenant_id, action="audit_log.exported", object_type="audit_log"
+        db, tenant_id=tenant_id, action="audit_log.exported", object_type="audit_log"
     )
-    # The export event commits with the request (after_request); the rows then stream in the
-    # request's context, and teardown closes the session once the last row is sent.
     filename = f"audit-{current_user.tenant.slug}.csv"
     return Response(
-        stream_with_context(rows()),
+        rows(),
         mimetype="text/csv",
         headers={
             "Content-Disposition": f'attachment; filename="{filename}"',

@@ -148,13 +148,19 @@ def _url(rule: Rule, world: World) -> str:
     return url
 
 
-def _call(client: FlaskClient, method: str, url: str, api: bool, token: str | None = None):  # type: ignore[no-untyped-def]
+def _call(  # type: ignore[no-untyped-def]
+    client: FlaskClient,
+    method: str,
+    url: str,
+    api: bool,
+    token: str | None = None,
+    body: dict[str, Any] | None = None,
+):
     headers = {"Authorization": f"Bearer {token}"} if token else {}
+    payload = (body or {}) if method != "GET" else None
     if api:
-        return client.open(
-            url, method=method, json={} if method != "GET" else None, headers=headers
-        )
-    return client.open(url, method=method, data={} if method != "GET" else None, headers=headers)
+        return client.open(url, method=method, json=payload, headers=headers)
+    return client.open(url, method=method, data=payload, headers=headers)
 
 
 def _assert_no_foreign_data(response, where: str) -> None:  # type: ignore[no-untyped-def]
@@ -189,6 +195,11 @@ def test_every_route_isolates_tenants_and_checks_roles(app: Flask, world: World)
                 assert "/sign-in" in anonymous.headers["Location"], where
 
         other_tenant = _call(signed_in, method, url, api, world.a_token if api else None)
+        # The same again with tenant B's ids in the body wherever a field takes an id.
+        foreign_body = dict(world.foreign_ids)
+        with_ids = _call(signed_in, method, url, api, world.a_token if api else None, foreign_body)
+        _assert_no_foreign_data(with_ids, where + " with foreign ids in the body")
+        assert with_ids.status_code < 500, f"{where} with foreign ids: {with_ids.status_code}"
         _assert_no_foreign_data(other_tenant, where + " as another tenant")
         id_params = [a for a in rule.arguments if a in world.foreign_ids]
         if id_params:
@@ -201,6 +212,8 @@ def test_every_route_isolates_tenants_and_checks_roles(app: Flask, world: World)
         roles = getattr(view, "required_roles", None)
         if roles and not api:
             assert _call(no_roles, method, url, api).status_code == 403, where
+        if getattr(view, "platform_admin_only", False) and not id_params:
+            assert other_tenant.status_code == 403, f"{where}: not a platform administrator"
         checked += 1
     assert checked >= 20
 
