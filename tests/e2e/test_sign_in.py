@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Flask
+from playwright.sync_api import expect
 from sqlalchemy import select
 
 from app.db import get_database, set_context
@@ -26,19 +27,19 @@ def test_password_sign_in_and_out(page: Any, live_server: str, e2e_app: Flask) -
     page.get_by_label("Email address", exact=True).fill(email)
     page.get_by_label("Password", exact=True).fill("wrong password")
     page.get_by_role("button", name="Sign in", exact=True).click()
-    assert page.locator(".govuk-error-summary").is_visible()
+    expect(page.locator(".govuk-error-summary")).to_be_visible()
     assert_accessible(page)
     page.get_by_label("Password", exact=True).fill(PASSWORD)
     page.get_by_role("button", name="Sign in", exact=True).click()
     page.wait_for_url(live_server + "/")
-    assert "Signed in as Pat Browser" in page.locator(".govuk-notification-banner").inner_text()
+    expect(page.locator(".govuk-notification-banner")).to_contain_text("Signed in as Pat Browser")
     page.goto(live_server + "/admin/users")
     assert_accessible(page)
     page.goto(live_server + "/account")
     assert_accessible(page)
     page.get_by_role("link", name="Sign out").click()
     page.get_by_role("button", name="Sign out").click()
-    assert "You have signed out" in page.content()
+    expect(page.locator(".govuk-notification-banner")).to_contain_text("You have signed out")
 
 
 def test_single_sign_on_through_the_authorization_code_flow(
@@ -67,10 +68,10 @@ def test_single_sign_on_through_the_authorization_code_flow(
     page.goto(live_server + "/sign-in")
     page.get_by_label("Work email address").fill("grace@e2e-sso.example.gov.uk")
     page.get_by_role("button", name="Continue to your organisation").click()
-    assert "Sign in to Test IdP" in page.content()
+    expect(page.get_by_role("heading", name="Sign in to Test IdP")).to_be_visible()
     page.get_by_role("button", name="Continue as Grace Hopper").click()
     page.wait_for_url(live_server + "/")
-    assert "Signed in as Grace Hopper" in page.content()
+    expect(page.locator(".govuk-notification-banner")).to_contain_text("Signed in as Grace Hopper")
     with get_database(e2e_app).transaction() as session:
         set_context(session, tenant_id=tenant_id)
         user = session.scalar(select(User).where(User.oidc_subject == "e2e-sub"))
