@@ -24,6 +24,7 @@ def create_app(config: Config | None = None) -> Flask:
     from app import api, db, jobs, logging, security, storage, web
     from app.cli import register_cli
     from app.health import bp as health_bp
+    from shared_workspace.app import init_app as init_workspaces
     from tenants.app import init_app as init_tenants
 
     if config is None:
@@ -76,6 +77,7 @@ def create_app(config: Config | None = None) -> Flask:
     storage.init_app(flask_app, config)
     web.init_app(flask_app)
     init_tenants(flask_app)
+    init_workspaces(flask_app)
     api.init_app(flask_app)
     flask_app.register_blueprint(health_bp)
     register_cli(flask_app)

@@ -75,12 +75,27 @@ def _participating(tenant_id: int) -> Any:
     return select(table.c.workspace_id).where(table.c.tenant_id == tenant_id).scalar_subquery()
 
 
+def _fellow_member_ids(tenant_id: int) -> Any:
+    from shared_workspace.models import Member
+
+    members = Member.__table__.alias("fellow_members")
+    return (
+        select(members.c.user_id)
+        .where(members.c.workspace_id.in_(_participating(tenant_id)))
+        .scalar_subquery()
+    )
+
+
 def _criterion(model: type[Any], tenant_id: int | None) -> Any:
     """The rows of ``model`` the tenant may see, as a SQL condition."""
     if tenant_id is None:
         return false()
     if getattr(model, "__tenant_owned__", False):
-        return model.tenant_id == tenant_id
+        own = model.tenant_id == tenant_id
+        if getattr(model, "__visible_to_fellow_members__", False):
+            # People named in a workspace are seen by the other participating inspectorates.
+            return own | model.id.in_(_fellow_member_ids(tenant_id))
+        return own
     column = getattr(model, getattr(model, "__workspace_column__", "workspace_id"))
     visible = column.in_(_participating(tenant_id))
     if getattr(model, "__participant_private__", False):

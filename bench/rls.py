@@ -85,6 +85,9 @@ def _connect(database: str, user: str = OWNER, *, autocommit: bool = True) -> ps
 def ensure_app_role() -> None:
     """The role the app connects as: it owns nothing and cannot bypass row-level security."""
     with _connect("postgres") as conn, contextlib.suppress(psycopg.errors.DuplicateObject):
+        # Look first, so a run does not leave "already exists" errors in the server's log.
+        if conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (APP_ROLE,)).fetchone():
+            return
         conn.execute(f"CREATE ROLE {APP_ROLE} LOGIN NOSUPERUSER NOBYPASSRLS")
 
 

@@ -18,6 +18,7 @@ from shared_workspace.decisions import KINDS, is_agreed
 from shared_workspace.models import (
     BodyType,
     ChecklistItem,
+    Decision,
     Member,
     Participant,
     Site,
@@ -312,3 +313,48 @@ def publish(session: Session, workspace: Workspace, user: User) -> Workspace:
 def my_workspaces(session: Session) -> list[Workspace]:
     """Workspaces the current tenant takes part in, newest first (scoped by the session)."""
     return list(session.scalars(select(Workspace).order_by(Workspace.created_at.desc())))
+
+
+def waiting_for_me(session: Session, user: User) -> list[tuple[Workspace, Decision]]:
+    """Open decisions the user may answer and their inspectorate has not yet approved."""
+    roles_by_workspace: dict[int, set[str]] = {}
+    for workspace_id, role in session.execute(
+        select(Member.workspace_id, Member.role).where(Member.user_id == user.id)
+    ):
+        roles_by_workspace.setdefault(workspace_id, set()).add(role)
+    if not roles_by_workspace:
+        return []
+    rows = session.scalars(
+        select(Decision)
+        .where(Decision.workspace_id.in_(roles_by_workspace), Decision.status == "open")
+        .order_by(Decision.due_on.nulls_last(), Decision.id)
+    ).all()
+    workspaces = {
+        w.id: w
+        for w in session.scalars(
+            select(Workspace).where(Workspace.id.in_({d.workspace_id for d in rows}))
+        )
+    }
+    waiting = []
+    for decision in rows:
+        allowed = {r.value for r in KINDS[decision.kind].approver_roles}
+        if not allowed & roles_by_workspace[decision.workspace_id]:
+            continue
+        answered = any(
+            a.tenant_id == user.tenant_id and a.voided_at is None for a in decision.approvals
+        )
+        if not answered:
+            waiting.append((workspaces[decision.workspace_id], decision))
+    return waiting
+
+
+def overdue_items(session: Session, today: date) -> list[ChecklistItem]:
+    """Open checklist items past their due date in the tenant's workspaces."""
+    return list(
+        session.scalars(
+            select(ChecklistItem)
+            .where(ChecklistItem.status == "open", ChecklistItem.due_on < today)
+            .order_by(ChecklistItem.due_on)
+            .limit(50)
+        )
+    )

@@ -111,6 +111,8 @@ class User(Base):
 
     __tablename__ = "users"
     __tenant_owned__ = True
+    #: Fellow participants of a shared workspace see the people named in it.
+    __visible_to_fellow_members__ = True
     __audit_redact__ = frozenset({"password_hash", "totp_secret_encrypted"})
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -308,9 +308,16 @@ def _row_level_security() -> None:
             op.execute(statement)
     for statement in rls.workspace_isolation("private_notes", private=True):
         op.execute(statement)
+    # People named in a shared workspace are seen (name, job title) by fellow participants.
+    op.execute(
+        "CREATE POLICY fellow_members ON users FOR SELECT USING (id IN ("
+        "SELECT user_id FROM workspace_members WHERE workspace_id IN (SELECT app_my_workspaces())))"
+    )
 
 
 def downgrade() -> None:
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute("DROP POLICY IF EXISTS fellow_members ON users")
     op.drop_index(op.f("ix_approvals_workspace_id"), table_name="approvals")
     op.drop_index(op.f("ix_approvals_decision_id"), table_name="approvals")
     op.drop_table("approvals")

@@ -202,3 +202,26 @@ def test_hmi_prisons_led_reports_raise_concerns(client: FlaskClient, session: Se
 def test_bad_workspaces_are_refused(trio, body) -> None:
     response = trio[0].call("POST", "/api/v1/workspaces", body)
     assert response.status_code == 422, response.get_json()
+
+
+@pytest.mark.parametrize("ident", ["0", "-1", "99999999999999999999", "abc", "1.5"])
+def test_ids_that_cannot_exist_answer_404(trio, ident: str) -> None:
+    for path in (f"/api/v1/workspaces/{ident}", f"/api/v1/workspaces/{ident}/decisions"):
+        assert trio[0].call("GET", path).status_code == 404
+
+
+def test_fellow_participants_see_each_others_people_but_nobody_else(
+    client: FlaskClient, session: Session, trio, workspace
+) -> None:
+    from sqlalchemy import select
+
+    from app.db import set_context
+    from tenants.models import User
+
+    outsider = inspectorate(session, client, "hmcpsi")
+    set_context(session, tenant_id=trio[1].tenant.id)
+    seen = {u.email for u in session.scalars(select(User))}
+    assert {p.user.email for p in trio} <= seen
+    assert outsider.user.email not in seen
+    set_context(session, tenant_id=outsider.tenant.id)
+    assert {u.email for u in session.scalars(select(User))} == {outsider.user.email}

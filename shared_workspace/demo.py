@@ -1,0 +1,158 @@
+"""Demo data: a joint inspection led by HMI Probation with HMI Prisons and HMICFRS, part-way
+through stage 2 (terms of reference agreed and published, letters awaiting authority)."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.audit import Actor
+from app.db import set_context
+from shared_workspace import decisions, service
+from shared_workspace.models import BodyType, Workspace, WorkspaceRole
+from tenants.models import Tenant, User
+
+TITLE = "Joint thematic inspection of resettlement support for people leaving prison"
+PEOPLE = {
+    "lead.inspector": WorkspaceRole.LEAD_INSPECTOR,
+    "senior.oversight": WorkspaceRole.SENIOR_OVERSIGHT,
+    "development.group.rep": WorkspaceRole.DEVELOPMENT_GROUP_REP,
+    "chief.inspector": WorkspaceRole.CHIEF_INSPECTOR,
+    "communications.officer": WorkspaceRole.COMMUNICATIONS_OFFICER,
+    "records.manager": WorkspaceRole.RECORDS_MANAGER,
+    "inspector": WorkspaceRole.TEAM_MEMBER,
+}
+TERMS = {
+    "background": "Too many people leave prison without settled accommodation, and probation "
+    "and prison services share responsibility for their resettlement.",
+    "aims": "To assess how well prisons and probation services work together to prepare "
+    "people for release, and how police use information about them on release.",
+    "question": "How effectively do criminal justice agencies support resettlement?",
+    "criteria": [
+        "Leadership and partnership",
+        "Pre-release planning",
+        "Accommodation on release",
+        "Information sharing with police",
+    ],
+    "methodology": ["File examination", "Interviews", "Focus groups", "Surveys", "Data"],
+    "timetable": "Fieldwork in two areas over the spring; publication in the autumn.",
+}
+
+
+def _act(session: Session, user: User) -> User:
+    set_context(session, tenant_id=user.tenant_id, user_id=user.id)
+    session.info["actor"] = Actor(user.id, user.tenant_id, user.email)
+    return user
+
+
+def _user(session: Session, tenant: Tenant, local: str) -> User:
+    set_context(session, tenant_id=tenant.id)
+    user = session.scalar(select(User).where(User.email == f"{local}@{tenant.domains[0]}"))
+    assert user is not None, f"demo user {local} of {tenant.slug} is missing"
+    return user
+
+
+def seed_demo_workspace(session: Session, demo: bool) -> list[str]:
+    """Create the demo inspection once; running it again changes nothing."""
+    if not demo:
+        return []
+    tenants = {t.slug: t for t in session.scalars(select(Tenant))}
+    probation, prisons, cfrs = (tenants[s] for s in ("hmiprobation", "hmiprisons", "hmicfrs"))
+    lead = _act(session, _user(session, probation, "lead.inspector"))
+    if session.scalar(select(Workspace.id).where(Workspace.title == TITLE)) is not None:
+        set_context(session, tenant_id=None, platform_admin=True)
+        return [f"demo joint inspection already present: {TITLE}"]
+    today = date.today()
+    workspace = service.create_workspace(
+        session,
+        title=TITLE,
+        lead=lead,
+        participants=[prisons, cfrs],
+        publication_date=today + timedelta(days=240),
+    )
+    for tenant in (probation, prisons, cfrs):
+        for local, role in PEOPLE.items():
+            person = _user(session, tenant, local)
+            _act(session, person)
+            service.name_member(session, workspace, person=person, role=role, named_by=person)
+    _act(session, lead)
+    terms = decisions.create_subject(
+        session,
+        workspace,
+        kind="terms_of_reference",
+        title="Terms of reference",
+        content=TERMS,
+        user=lead,
+    )
+    tor = decisions.propose(session, workspace, kind="terms_of_reference", subject=terms, user=lead)
+    for tenant in (probation, prisons, cfrs):
+        rep = _act(session, _user(session, tenant, "development.group.rep"))
+        decisions.answer(session, workspace, tor, rep, approve=True)
+    _act(session, lead)
+    service.publish_terms_of_reference(session, workspace, lead)
+    service.advance_stage(session, workspace, lead)
+    service.add_site(
+        session,
+        workspace,
+        name="Greater Manchester probation delivery unit",
+        body_type=BodyType.PROBATION_DELIVERY_UNIT,
+        fieldwork_starts_on=today + timedelta(days=70),
+        fieldwork_ends_on=today + timedelta(days=74),
+        user=lead,
+    )
+    service.add_site(
+        session,
+        workspace,
+        name="HMP Manchester",
+        body_type=BodyType.PRISON,
+        fieldwork_starts_on=today + timedelta(days=84),
+        fieldwork_ends_on=today + timedelta(days=88),
+        user=lead,
+    )
+    letters = decisions.create_subject(
+        session,
+        workspace,
+        kind="commissioning_letters",
+        title="Commissioning letters",
+        content={
+            "sites": ["Greater Manchester PDU", "HMP Manchester"],
+            "body": "We are writing to announce a joint inspection of resettlement.",
+        },
+        user=lead,
+    )
+    letter_decision = decisions.propose(
+        session,
+        workspace,
+        kind="commissioning_letters",
+        subject=letters,
+        user=lead,
+        due_on=today + timedelta(days=10),
+    )
+    rep = _act(session, _user(session, probation, "development.group.rep"))
+    decisions.answer(session, workspace, letter_decision, rep, approve=True)
+    _act(session, lead)
+    method = decisions.create_subject(
+        session,
+        workspace,
+        kind="methodology",
+        title="Methodology",
+        content={"methods": TERMS["methodology"]},
+        user=lead,
+    )
+    method_decision = decisions.propose(
+        session,
+        workspace,
+        kind="methodology",
+        subject=method,
+        user=lead,
+        due_on=today + timedelta(days=14),
+    )
+    decisions.answer(session, workspace, method_decision, lead, approve=True)
+    set_context(session, tenant_id=None, platform_admin=True)
+    return [
+        f"demo joint inspection: {TITLE}",
+        "  letters await authority from the HMI Prisons and HMICFRS development group reps,",
+        "  e.g. development.group.rep@hmiprisons.example.gov.uk",
+    ]

@@ -1,0 +1,106 @@
+"""Pages for joint inspections: the dashboard, a workspace, answering a decision."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+from werkzeug.wrappers import Response
+
+from app.db import get_session
+from app.tenancy import get_or_404
+from shared_workspace import decisions, service
+from shared_workspace.models import (
+    STAGES,
+    ChecklistItem,
+    Decision,
+    Member,
+    Site,
+    Workspace,
+)
+
+bp = Blueprint("workspaces", __name__, url_prefix="/workspaces", template_folder="templates")
+
+
+@bp.get("")
+def dashboard() -> str:
+    db = get_session()
+    me = current_user._get_current_object()
+    return render_template(
+        "workspaces/dashboard.html",
+        workspaces=service.my_workspaces(db),
+        waiting=service.waiting_for_me(db, me),
+        overdue=service.overdue_items(db, date.today()),
+        kinds=decisions.KINDS,
+    )
+
+
+@bp.get("/<int:workspace_id>")
+def show(workspace_id: int) -> str:
+    db = get_session()
+    workspace = get_or_404(db, Workspace, workspace_id)
+    me = current_user._get_current_object()
+    members = db.scalars(select(Member).where(Member.workspace_id == workspace.id)).all()
+    people: dict[int, list[Member]] = {}
+    for member in members:
+        people.setdefault(member.tenant_id, []).append(member)
+    rows = db.scalars(
+        select(Decision).where(Decision.workspace_id == workspace.id).order_by(Decision.id)
+    ).all()
+    entitled = {d.id for d in rows if d.status == "open" and decisions.entitled_roles(db, d, me)}
+    checklist = db.scalars(
+        select(ChecklistItem)
+        .where(ChecklistItem.workspace_id == workspace.id, ChecklistItem.stage == workspace.stage)
+        .order_by(ChecklistItem.id)
+    ).all()
+    sites = db.scalars(
+        select(Site).where(Site.workspace_id == workspace.id).order_by(Site.name)
+    ).all()
+    return render_template(
+        "workspaces/show.html",
+        workspace=workspace,
+        people=people,
+        decisions=rows,
+        entitled=entitled,
+        checklist=checklist,
+        sites=sites,
+        kinds=decisions.KINDS,
+        stages=STAGES,
+        missing_people=service.missing_people(db, workspace) if workspace.stage == 1 else [],
+        waiting_for=lambda d: decisions.waiting_for(d, workspace),
+    )
+
+
+@bp.post("/<int:workspace_id>/decisions/<int:decision_id>/answer")
+def answer(workspace_id: int, decision_id: int) -> Response | str:
+    db = get_session()
+    workspace = get_or_404(db, Workspace, workspace_id)
+    decision = get_or_404(db, Decision, decision_id)
+    if decision.workspace_id != workspace.id:
+        return redirect(url_for("workspaces.show", workspace_id=workspace.id))
+    approve = request.form.get("verdict") == "approve"
+    reason = request.form.get("reason", "")[:5000]
+    try:
+        decisions.answer(
+            db,
+            workspace,
+            decision,
+            current_user._get_current_object(),
+            approve=approve,
+            reason=reason,
+        )
+    except decisions.DecisionError as exc:
+        flash(str(exc), "info")
+        return redirect(
+            url_for("workspaces.show", workspace_id=workspace.id, _anchor=f"decision-{decision.id}")
+        )
+    label = decisions.KINDS[decision.kind].label
+    if decision.status == "agreed":
+        flash(f"{label}: agreed by every inspectorate", "success")
+    elif approve:
+        flash(f"{label}: you approved for {current_user.tenant.short_name}", "success")
+    else:
+        flash(f"{label}: rejected. The lead has been told why.", "success")
+    return redirect(url_for("workspaces.show", workspace_id=workspace.id))

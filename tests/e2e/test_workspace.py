@@ -1,0 +1,39 @@
+"""A development group representative signs in, finds the letters awaiting their authority
+on the dashboard and authorises them, in a real browser."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from flask import Flask
+from playwright.sync_api import expect
+
+from tenants.seed import DEMO_PASSWORD
+from tests.e2e.conftest import assert_accessible
+
+
+def test_development_group_rep_authorises_letters_from_the_dashboard(
+    page: Any, live_server: str, e2e_app: Flask
+) -> None:
+    result = e2e_app.test_cli_runner().invoke(args=["seed", "--demo"])
+    assert result.exit_code == 0, result.output
+    page.goto(live_server + "/sign-in")
+    page.get_by_label("Email address", exact=True).fill(
+        "development.group.rep@hmiprisons.example.gov.uk"
+    )
+    page.get_by_label("Password", exact=True).fill(DEMO_PASSWORD)
+    page.get_by_role("button", name="Sign in", exact=True).click()
+    page.get_by_role("navigation").get_by_role("link", name="Joint inspections").click()
+    expect(page.get_by_role("heading", name="Waiting for your approval")).to_be_visible()
+    assert_accessible(page)
+    page.get_by_role("link", name="Commissioning letters").click()
+    assert_accessible(page)
+    page.get_by_role(
+        "button", name=re.compile(r"Approve for HMI Prisons\W+Commissioning letters")
+    ).click()
+    expect(page.locator(".govuk-notification-banner")).to_contain_text(
+        "Commissioning letters: you approved for HMI Prisons"
+    )
+    page.get_by_role("navigation").get_by_role("link", name="Joint inspections").click()
+    expect(page.get_by_text("Nothing is waiting for your approval.")).to_be_visible()
