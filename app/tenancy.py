@@ -24,6 +24,7 @@ MAX_ID = 2**31 - 1
 CROSS_TENANT_PURPOSES = {
     "sign-in": {"users"},
     "token-auth": {"api_tokens"},
+    "public-terms": {"workspaces"},
 }
 
 

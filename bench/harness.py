@@ -26,6 +26,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
+from typing import Literal
 
 from bench._load import LOOPBACK, PROJECT_ROOT, Load, load_driver, measure_rps, parse_wrk
 
@@ -77,20 +78,30 @@ class BenchResult:
     ratio: float
     target: float
     higher_is_better: bool = True
+    #: What ``target`` applies to: the ratio (the default), or the figure itself, in its unit
+    #: (an absolute target such as a p95 in ms; the ratio is then reported for information).
+    target_applies_to: Literal["ratio", "figure"] = "ratio"
 
     def __post_init__(self) -> None:
         for field, value in (("name", self.name), ("unit", self.unit)):
             if not value or any(ch.isspace() for ch in value):
                 raise ValueError(f"BenchResult.{field} must be one word, got {value!r}")
+        if self.target_applies_to not in ("ratio", "figure"):
+            raise ValueError(
+                f"BenchResult.target_applies_to must be ratio or figure, "
+                f"got {self.target_applies_to!r}"
+            )
 
     @property
     def passed(self) -> bool:
-        """True when the ratio meets the target in the better direction (NaN never passes)."""
-        if math.isnan(self.ratio):
+        """True when the ratio (or the figure, for an absolute target) meets the target in the
+        better direction (NaN never passes)."""
+        value = self.figure if self.target_applies_to == "figure" else self.ratio
+        if math.isnan(value):
             return False
         if self.higher_is_better:
-            return self.ratio >= self.target
-        return self.ratio <= self.target
+            return value >= self.target
+        return value <= self.target
 
     def line(self) -> str:
         """The one line a benchmark reports: ``BENCH name figure unit ratio=r target=t PASS``."""

@@ -12,6 +12,7 @@ def init_app(app: Flask) -> None:
     from shared_workspace.demo import seed_demo_workspace
 
     app.register_blueprint(views.bp)
+    app.register_blueprint(views.public_bp)
     if ("workspaces.dashboard", "Joint inspections") not in NAV_ITEMS:
         NAV_ITEMS.insert(0, ("workspaces.dashboard", "Joint inspections"))
     if seed_demo_workspace not in SEEDERS:

@@ -85,6 +85,8 @@ class Workspace(Base):
     published_at: Mapped[datetime | None]
     #: Set when the agreed terms of reference are on the "inspections in progress" page.
     terms_published_at: Mapped[datetime | None]
+    #: What the public "inspections in progress" page shows: the agreed terms, frozen.
+    published_terms: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     #: Recorded facts that gates depend on (001 §35).
     emerging_findings_meeting_on: Mapped[date | None] = mapped_column(Date)
     joint_qa_concluded_on: Mapped[date | None] = mapped_column(Date)

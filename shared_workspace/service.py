@@ -239,6 +239,21 @@ def publish_terms_of_reference(session: Session, workspace: Workspace, user: Use
     missing = _needs(session, workspace, ["terms_of_reference"])
     if missing:
         raise GateClosed("publish the terms of reference", missing)
+    agreed = session.scalar(
+        select(Decision).where(
+            Decision.workspace_id == workspace.id,
+            Decision.kind == "terms_of_reference",
+            Decision.status == "agreed",
+        )
+    )
+    assert agreed is not None  # the gate above guarantees it
+    workspace.published_terms = {
+        "title": workspace.title,
+        "lead": workspace.lead_tenant.name,
+        "inspectorates": [p.tenant.name for p in workspace.participants],
+        "terms": agreed.subject.content,
+        "version": agreed.subject_version,
+    }
     workspace.terms_published_at = utcnow()
     session.flush()
     return workspace

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
-from app.db import get_session
+from app.db import get_session, set_context
 from app.tenancy import get_or_404
 from shared_workspace import decisions, service
 from shared_workspace.models import (
@@ -20,6 +20,7 @@ from shared_workspace.models import (
     Site,
     Workspace,
 )
+from tenants.login import public
 
 bp = Blueprint("workspaces", __name__, url_prefix="/workspaces", template_folder="templates")
 
@@ -104,3 +105,43 @@ def answer(workspace_id: int, decision_id: int) -> Response | str:
     else:
         flash(f"{label}: rejected. The lead has been told why.", "success")
     return redirect(url_for("workspaces.show", workspace_id=workspace.id))
+
+
+public_bp = Blueprint(
+    "inspections", __name__, url_prefix="/inspections-in-progress", template_folder="templates"
+)
+
+#: Annex 3's sections, in order, as they appear on the public page.
+TERMS_SECTIONS = [
+    ("background", "Background"),
+    ("aims", "Aims"),
+    ("question", "The inspection question"),
+    ("criteria", "Criteria and sub-questions"),
+    ("sites", "Site selection"),
+    ("methodology", "Methodology"),
+    ("timetable", "Timetable"),
+]
+
+
+def _published(db):  # type: ignore[no-untyped-def]
+    set_context(db, tenant_id=None, purpose="public-terms")
+    return select(Workspace).where(Workspace.terms_published_at.is_not(None))
+
+
+@public_bp.get("")
+@public
+def in_progress() -> str:
+    """Every published terms of reference, newest first (no sign-in; 001 §9)."""
+    db = get_session()
+    rows = db.scalars(_published(db).order_by(Workspace.terms_published_at.desc())).all()
+    return render_template("workspaces/in_progress.html", workspaces=rows)
+
+
+@public_bp.get("/<int:workspace_id>")
+@public
+def terms(workspace_id: int) -> str:
+    db = get_session()
+    workspace = db.scalar(_published(db).where(Workspace.id == workspace_id))
+    if workspace is None:
+        abort(404)
+    return render_template("workspaces/terms.html", workspace=workspace, sections=TERMS_SECTIONS)

@@ -37,6 +37,7 @@ def upgrade() -> None:
         sa.Column("publication_date", sa.Date(), nullable=True),
         sa.Column("published_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("terms_published_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("published_terms", sa.JSON(), nullable=True),
         sa.Column("emerging_findings_meeting_on", sa.Date(), nullable=True),
         sa.Column("joint_qa_concluded_on", sa.Date(), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
@@ -294,6 +295,12 @@ def _row_level_security() -> None:
         "CREATE POLICY workspace_isolation ON workspaces "
         "USING (id IN (SELECT app_my_workspaces()) OR lead_tenant_id = app_current_tenant()) "
         "WITH CHECK (id IN (SELECT app_my_workspaces()) OR lead_tenant_id = app_current_tenant())"
+    )
+    # Anyone may read a workspace whose terms of reference are published (001 §9), through
+    # the public page's narrow purpose only.
+    op.execute(
+        "CREATE POLICY public_terms ON workspaces FOR SELECT USING ("
+        "current_setting('app.purpose', true) = 'public-terms' AND terms_published_at IS NOT NULL)"
     )
     # Participants: seen by fellow participants; added (or removed) by the lead only.
     op.execute("ALTER TABLE workspace_participants ENABLE ROW LEVEL SECURITY")

@@ -37,3 +37,16 @@ def test_development_group_rep_authorises_letters_from_the_dashboard(
     )
     page.get_by_role("navigation").get_by_role("link", name="Joint inspections").click()
     expect(page.get_by_text("Nothing is waiting for your approval.")).to_be_visible()
+
+
+def test_inspections_in_progress_page_is_public_and_accessible(
+    page: Any, live_server: str, e2e_app: Flask
+) -> None:
+    assert e2e_app.test_cli_runner().invoke(args=["seed", "--demo"]).exit_code == 0
+    page.goto(live_server + "/inspections-in-progress")
+    link = page.get_by_role("link", name=re.compile("resettlement support"))
+    expect(link).to_be_visible()
+    assert_accessible(page)
+    link.click()
+    expect(page.get_by_role("heading", name="The inspection question")).to_be_visible()
+    assert_accessible(page)

@@ -247,3 +247,49 @@ def test_only_the_lead_moves_stages_and_publishes(parties) -> None:
     response = prisons.call("POST", f"/api/v1/workspaces/{ws}/stage")
     assert response.status_code == 422
     assert "Only the lead inspectorate" in response.get_json()["detail"]
+
+
+def test_published_terms_of_reference_are_public_and_nothing_else_is(parties, app) -> None:
+    probation, prisons, cfrs = (parties[s] for s in ("hmiprobation", "hmiprisons", "hmicfrs"))
+    ws = _ok(
+        probation.call(
+            "POST",
+            "/api/v1/workspaces",
+            {"title": "Public thematic", "participants": ["hmiprisons", "hmicfrs"]},
+        ),
+        201,
+    )["id"]
+    hidden = _ok(
+        probation.call(
+            "POST",
+            "/api/v1/workspaces",
+            {"title": "Unpublished secret thematic", "participants": ["hmiprisons"]},
+        ),
+        201,
+    )["id"]
+    name_everyone(ws, probation, prisons, cfrs)
+    terms = _subject(
+        probation,
+        ws,
+        "terms_of_reference",
+        {"background": "Why now", "question": "Does it work?", "methodology": ["Interviews"]},
+    )
+    anonymous = app.test_client()
+    assert anonymous.get(f"/inspections-in-progress/{ws}").status_code == 404
+    _agree(ws, "terms_of_reference", terms, [probation, prisons, cfrs])
+    _ok(probation.call("POST", f"/api/v1/workspaces/{ws}/terms-of-reference/publish"))
+    listing = anonymous.get("/inspections-in-progress").get_data(as_text=True)
+    assert "Public thematic" in listing and "Unpublished secret" not in listing
+    page = anonymous.get(f"/inspections-in-progress/{ws}")
+    assert page.status_code == 200
+    assert "Does it work?" in page.get_data(as_text=True)
+    assert anonymous.get(f"/inspections-in-progress/{hidden}").status_code == 404
+    # Later edits do not leak: the public page shows the version that was agreed.
+    probation.call(
+        "PUT",
+        f"/api/v1/workspaces/{ws}/subjects/{terms}",
+        {"content": {"question": "A draft nobody agreed"}},
+    )
+    assert "A draft nobody agreed" not in anonymous.get(f"/inspections-in-progress/{ws}").get_data(
+        as_text=True
+    )

@@ -35,6 +35,8 @@ PUBLIC = {
     "auth.mfa_challenge",
     "auth.mfa_setup",
     "auth.sso_start",
+    "inspections.in_progress",
+    "inspections.terms",
     "auth.sso_callback",
     "storage.download",
     "storage.upload",
