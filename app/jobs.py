@@ -137,7 +137,7 @@ class InProcessRunner:
         with self.app.app_context():
             try:
                 return func(*args)
-            except Exception:
+            except Exception:  # noqa: BLE001 - the thread boundary: log any failure, re-raise
                 # In-process jobs have no failed-job registry: the log is where they surface.
                 log.exception("job failed", extra={"job": getattr(func, "__name__", "?")})
                 raise

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from flask import Response
 from flask_login import current_user
 from sqlalchemy import select
@@ -59,6 +62,15 @@ def _rule_broken(exc: Exception) -> ApiError:
 RULES = (service.GateClosed, service.WorkspaceError, decisions.DecisionError)
 
 
+@contextmanager
+def _rules() -> Iterator[None]:
+    """Turn a broken rule into its problem answer: 409 for a closed gate, else 422."""
+    try:
+        yield
+    except RULES as exc:
+        raise _rule_broken(exc) from None
+
+
 def _tenant(slug: str) -> Tenant:
     tenant = get_session().scalar(select(Tenant).where(Tenant.slug == slug, Tenant.active))
     if tenant is None:
@@ -95,7 +107,7 @@ def list_workspaces() -> Response:
 def create_workspace() -> Response:
     data = parse_body(WorkspaceCreateSchema())
     tenants = [_tenant(slug) for slug in data["participants"]]
-    try:
+    with _rules():
         workspace = service.create_workspace(
             get_session(),
             title=data["title"],
@@ -103,8 +115,6 @@ def create_workspace() -> Response:
             participants=tenants,
             publication_date=data["publication_date"],
         )
-    except RULES as exc:
-        raise _rule_broken(exc) from None
     return dump(WorkspaceSchema(), workspace, 201)
 
 
@@ -126,10 +136,8 @@ def get_workspace(workspace_id: int) -> Response:
 def add_participant(workspace_id: int) -> Response:
     workspace = _workspace(workspace_id)
     data = parse_body(ParticipantAddSchema())
-    try:
+    with _rules():
         service.add_participant(get_session(), workspace, _tenant(data["tenant"]), _me())
-    except RULES as exc:
-        raise _rule_broken(exc) from None
     return dump(WorkspaceSchema(), workspace, 201)
 
 
@@ -154,12 +162,10 @@ def add_member(workspace_id: int) -> Response:
             "Name someone from your own inspectorate",
             errors={"user_id": ["Not a user of your inspectorate"]},
         )
-    try:
+    with _rules():
         member = service.name_member(
             db, workspace, person=person, role=WorkspaceRole(data["role"]), named_by=_me()
         )
-    except RULES as exc:
-        raise _rule_broken(exc) from None
     return dump(MemberSchema(), member, 201)
 
 
@@ -175,7 +181,7 @@ def add_member(workspace_id: int) -> Response:
 def add_site(workspace_id: int) -> Response:
     workspace = _workspace(workspace_id)
     data = parse_body(SiteCreateSchema())
-    try:
+    with _rules():
         site = service.add_site(
             get_session(),
             workspace,
@@ -185,8 +191,6 @@ def add_site(workspace_id: int) -> Response:
             fieldwork_ends_on=data["fieldwork_ends_on"],
             user=_me(),
         )
-    except RULES as exc:
-        raise _rule_broken(exc) from None
     return dump(SiteSchema(), site, 201)
 
 
@@ -258,7 +262,7 @@ def propose_decision(workspace_id: int) -> Response:
     workspace = _workspace(workspace_id)
     data = parse_body(DecisionCreateSchema())
     subject = _in(Subject, workspace, data["subject_id"])
-    try:
+    with _rules():
         decision = decisions.propose(
             get_session(),
             workspace,
@@ -267,8 +271,6 @@ def propose_decision(workspace_id: int) -> Response:
             user=_me(),
             due_on=data["due_on"],
         )
-    except RULES as exc:
-        raise _rule_broken(exc) from None
     return dump(DecisionSchema(), decision, 201)
 
 
@@ -284,7 +286,7 @@ def answer_decision(workspace_id: int, decision_id: int) -> Response:
     workspace = _workspace(workspace_id)
     decision = _in(Decision, workspace, decision_id)
     data = parse_body(AnswerSchema())
-    try:
+    with _rules():
         decisions.answer(
             get_session(),
             workspace,
@@ -293,8 +295,6 @@ def answer_decision(workspace_id: int, decision_id: int) -> Response:
             approve=data["approve"],
             reason=data["reason"],
         )
-    except RULES as exc:
-        raise _rule_broken(exc) from None
     return dump(DecisionSchema(), decision)
 
 
@@ -307,10 +307,8 @@ def answer_decision(workspace_id: int, decision_id: int) -> Response:
 )
 def advance_stage(workspace_id: int) -> Response:
     workspace = _workspace(workspace_id)
-    try:
+    with _rules():
         service.advance_stage(get_session(), workspace, _me())
-    except RULES as exc:
-        raise _rule_broken(exc) from None
     return dump(WorkspaceSchema(), workspace)
 
 
@@ -325,10 +323,8 @@ def advance_stage(workspace_id: int) -> Response:
 def record_facts(workspace_id: int) -> Response:
     workspace = _workspace(workspace_id)
     data = parse_body(FactsSchema())
-    try:
+    with _rules():
         service.record_facts(get_session(), workspace, _me(), **data)
-    except RULES as exc:
-        raise _rule_broken(exc) from None
     return dump(WorkspaceSchema(), workspace)
 
 
@@ -341,10 +337,8 @@ def record_facts(workspace_id: int) -> Response:
 )
 def publish_terms(workspace_id: int) -> Response:
     workspace = _workspace(workspace_id)
-    try:
+    with _rules():
         service.publish_terms_of_reference(get_session(), workspace, _me())
-    except RULES as exc:
-        raise _rule_broken(exc) from None
     return dump(WorkspaceSchema(), workspace)
 
 
@@ -360,10 +354,8 @@ def send_letters(workspace_id: int, site_id: int) -> Response:
     workspace = _workspace(workspace_id)
     site = _in(Site, workspace, site_id)
     data = parse_body(SendLettersSchema())
-    try:
+    with _rules():
         service.send_letters(get_session(), workspace, site, data["send_on"], _me())
-    except RULES as exc:
-        raise _rule_broken(exc) from None
     return dump(SiteSchema(), site)
 
 
@@ -378,10 +370,8 @@ def send_letters(workspace_id: int, site_id: int) -> Response:
 def share_draft(workspace_id: int) -> Response:
     workspace = _workspace(workspace_id)
     data = parse_body(ShareDraftSchema())
-    try:
+    with _rules():
         service.share_draft(get_session(), workspace, data["audience"], _me())
-    except RULES as exc:
-        raise _rule_broken(exc) from None
     return dump(WorkspaceSchema(), workspace)
 
 
@@ -394,8 +384,6 @@ def share_draft(workspace_id: int) -> Response:
 )
 def publish(workspace_id: int) -> Response:
     workspace = _workspace(workspace_id)
-    try:
+    with _rules():
         service.publish(get_session(), workspace, _me())
-    except RULES as exc:
-        raise _rule_broken(exc) from None
     return dump(WorkspaceSchema(), workspace)
