@@ -12,6 +12,7 @@ from werkzeug.wrappers import Response
 from app.db import get_session, set_context
 from app.tenancy import get_or_404
 from shared_workspace import decisions, service
+from shared_workspace.exports import TERMS_SECTIONS
 from shared_workspace.models import (
     STAGES,
     ChecklistItem,
@@ -111,17 +112,6 @@ public_bp = Blueprint(
     "inspections", __name__, url_prefix="/inspections-in-progress", template_folder="templates"
 )
 
-#: Annex 3's sections, in order, as they appear on the public page.
-TERMS_SECTIONS = [
-    ("background", "Background"),
-    ("aims", "Aims"),
-    ("question", "The inspection question"),
-    ("criteria", "Criteria and sub-questions"),
-    ("sites", "Site selection"),
-    ("methodology", "Methodology"),
-    ("timetable", "Timetable"),
-]
-
 
 def _published(db):  # type: ignore[no-untyped-def]
     set_context(db, tenant_id=None, purpose="public-terms")
@@ -145,3 +135,43 @@ def terms(workspace_id: int) -> str:
     if workspace is None:
         abort(404)
     return render_template("workspaces/terms.html", workspace=workspace, sections=TERMS_SECTIONS)
+
+
+@bp.get("/<int:workspace_id>/terms-of-reference.<any(pdf, docx):fmt>")
+def export_terms(workspace_id: int, fmt: str) -> Response:
+    """The terms of reference as PDF or DOCX; every download is audited."""
+    from app import audit
+    from shared_workspace import exports
+    from shared_workspace.models import Subject
+
+    db = get_session()
+    workspace = get_or_404(db, Workspace, workspace_id)
+    subject = db.scalar(
+        select(Subject)
+        .where(Subject.workspace_id == workspace.id, Subject.kind == "terms_of_reference")
+        .order_by(Subject.id.desc())
+    )
+    if subject is None:
+        abort(404)
+    if fmt == "pdf":
+        body, mimetype = exports.terms_pdf(workspace, subject), "application/pdf"
+    else:
+        body = exports.terms_docx(workspace, subject)
+        mimetype = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+    audit.record(
+        db,
+        tenant_id=current_user.tenant_id,
+        action="terms_of_reference.downloaded",
+        object_type="decision_subject",
+        object_id=subject.id,
+        changes={"format": fmt, "version": subject.version},
+    )
+    filename = f"terms-of-reference-{workspace.id}-v{subject.version}.{fmt}"
+    return Response(
+        body,
+        mimetype=mimetype,
+        headers={
+            "Content-Disposition": f'attachment; filename="{filename}"',
+            "Cache-Control": "no-store",
+        },
+    )

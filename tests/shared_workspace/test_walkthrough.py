@@ -293,3 +293,46 @@ def test_published_terms_of_reference_are_public_and_nothing_else_is(parties, ap
     assert "A draft nobody agreed" not in anonymous.get(f"/inspections-in-progress/{ws}").get_data(
         as_text=True
     )
+
+
+def test_terms_of_reference_export_to_pdf_and_docx_audited(parties, app, session) -> None:
+    import io
+    import zipfile
+
+    from sqlalchemy import select
+
+    from app.audit import AuditEvent
+    from app.db import set_context
+    from tests.tenants.fixtures import sign_in
+
+    probation, prisons = parties["hmiprobation"], parties["hmiprisons"]
+    ws = _ok(
+        probation.call(
+            "POST",
+            "/api/v1/workspaces",
+            {"title": "Exported thematic", "participants": ["hmiprisons"]},
+        ),
+        201,
+    )["id"]
+    _subject(
+        probation,
+        ws,
+        "terms_of_reference",
+        {"background": "Why now", "question": "Does it work?", "criteria": ["One", "Two"]},
+    )
+    browser = app.test_client()
+    sign_in(browser, prisons.user)
+    pdf = browser.get(f"/workspaces/{ws}/terms-of-reference.pdf")
+    assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
+    assert pdf.headers["Cache-Control"] == "no-store"
+    docx = browser.get(f"/workspaces/{ws}/terms-of-reference.docx")
+    document = zipfile.ZipFile(io.BytesIO(docx.data)).read("word/document.xml").decode()
+    assert "Does it work?" in document and "Exported thematic" in document
+    set_context(session, tenant_id=prisons.tenant.id)
+    downloads = session.scalars(
+        select(AuditEvent).where(AuditEvent.action == "terms_of_reference.downloaded")
+    ).all()
+    assert {d.changes["format"] for d in downloads} == {"pdf", "docx"}
+    outsider = app.test_client()
+    sign_in(outsider, parties["hmcpsi"].user)
+    assert outsider.get(f"/workspaces/{ws}/terms-of-reference.pdf").status_code == 404

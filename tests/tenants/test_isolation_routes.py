@@ -54,6 +54,8 @@ class World:
     a_token: str
 
 
+#: URL parameters that are not ids, and a value to fill them with.
+NON_ID_PARAMS = {"filename": "x", "token": "x", "fmt": "pdf"}
 #: URL parameter name -> function(session, world objects) returning tenant B's id for it.
 FOREIGN_IDS: dict[str, Callable[[Session, Any], int]] = {
     "user_id": lambda session, b: b["admin"].id,
@@ -137,8 +139,8 @@ def _rules(app: Flask) -> list[tuple[Rule, str]]:
 def _url(rule: Rule, world: World) -> str:
     values = {}
     for name in rule.arguments:
-        if name in ("filename", "token"):
-            values[name] = "x"
+        if name in NON_ID_PARAMS:
+            values[name] = NON_ID_PARAMS[name]
             continue
         assert name in world.foreign_ids, (
             f"{rule.rule}: add a factory for {name!r} to FOREIGN_IDS so isolation is tested"
