@@ -30,10 +30,12 @@ bp = Blueprint("workspaces", __name__, url_prefix="/workspaces", template_folder
 def dashboard() -> str:
     db = get_session()
     me = current_user._get_current_object()
+    waiting, waiting_total = service.waiting_for_me(db, me)
     return render_template(
         "workspaces/dashboard.html",
         workspaces=service.my_workspaces(db),
-        waiting=service.waiting_for_me(db, me),
+        waiting=waiting,
+        waiting_total=waiting_total,
         overdue=service.overdue_items(db, date.today()),
         kinds=decisions.KINDS,
     )
