@@ -14,14 +14,28 @@ from app.api.errors import ApiError
 from app.db import get_session
 from app.tenancy import get_or_404
 from shared_workspace import decisions, service
-from shared_workspace.models import BodyType, Decision, Site, Subject, Workspace, WorkspaceRole
+from shared_workspace.models import (
+    BodyType,
+    ChecklistItem,
+    Decision,
+    PrivateNote,
+    Site,
+    Subject,
+    Workspace,
+    WorkspaceRole,
+)
 from shared_workspace.schemas import (
     AnswerSchema,
+    ChecklistItemCreateSchema,
+    ChecklistItemSchema,
+    ChecklistItemUpdateSchema,
     DecisionCreateSchema,
     DecisionSchema,
     FactsSchema,
     MemberCreateSchema,
     MemberSchema,
+    NoteCreateSchema,
+    NoteSchema,
     ParticipantAddSchema,
     SendLettersSchema,
     ShareDraftSchema,
@@ -387,3 +401,107 @@ def publish(workspace_id: int) -> Response:
     with _rules():
         service.publish(get_session(), workspace, _me())
     return dump(WorkspaceSchema(), workspace)
+
+
+@api.get("/workspaces/<int:workspace_id>/checklist")
+@operation(
+    summary="Every stage's checklist",
+    tags=TAGS,
+    response=ChecklistItemSchema,
+    many=True,
+    scope="read",
+)
+def list_checklist(workspace_id: int) -> Response:
+    workspace = _workspace(workspace_id)
+    rows = get_session().scalars(
+        select(ChecklistItem)
+        .where(ChecklistItem.workspace_id == workspace.id)
+        .order_by(ChecklistItem.stage, ChecklistItem.id)
+    )
+    return dump(ChecklistItemSchema(many=True), list(rows))
+
+
+@api.post("/workspaces/<int:workspace_id>/checklist")
+@operation(
+    summary="Add a checklist item (lead only)",
+    tags=TAGS,
+    body=ChecklistItemCreateSchema,
+    response=ChecklistItemSchema,
+    status=201,
+    scope="write",
+)
+def add_checklist_item(workspace_id: int) -> Response:
+    workspace = _workspace(workspace_id)
+    data = parse_body(ChecklistItemCreateSchema())
+    with _rules():
+        item = service.add_checklist_item(get_session(), workspace, _me(), **data)
+    return dump(ChecklistItemSchema(), item, 201)
+
+
+@api.patch("/workspaces/<int:workspace_id>/checklist/<int:item_id>")
+@operation(
+    summary="Record progress on a checklist item",
+    tags=TAGS,
+    body=ChecklistItemUpdateSchema,
+    response=ChecklistItemSchema,
+    scope="write",
+)
+def update_checklist_item(workspace_id: int, item_id: int) -> Response:
+    workspace = _workspace(workspace_id)
+    item = _in(ChecklistItem, workspace, item_id)
+    data = parse_body(ChecklistItemUpdateSchema())
+    db = get_session()
+    assignee = None
+    if "assignee_id" in data:
+        assignee = db.get(User, data.pop("assignee_id"))
+        if assignee is None:
+            raise ApiError(
+                422,
+                "Unprocessable Content",
+                "No such person",
+                errors={"assignee_id": ["No such person in this inspection"]},
+            )
+    with _rules():
+        service.update_checklist_item(db, workspace, item, assignee=assignee, **data)
+    return dump(ChecklistItemSchema(), item)
+
+
+@api.get("/workspaces/<int:workspace_id>/notes")
+@operation(
+    summary="Your inspectorate's private notes in this inspection",
+    tags=TAGS,
+    response=NoteSchema,
+    many=True,
+    scope="read",
+)
+def list_notes(workspace_id: int) -> Response:
+    workspace = _workspace(workspace_id)
+    rows = get_session().scalars(
+        select(PrivateNote).where(PrivateNote.workspace_id == workspace.id).order_by(PrivateNote.id)
+    )
+    return dump(NoteSchema(many=True), list(rows))
+
+
+@api.post("/workspaces/<int:workspace_id>/notes")
+@operation(
+    summary="Add a private note only your inspectorate sees",
+    tags=TAGS,
+    body=NoteCreateSchema,
+    response=NoteSchema,
+    status=201,
+    scope="write",
+)
+def add_note(workspace_id: int) -> Response:
+    workspace = _workspace(workspace_id)
+    data = parse_body(NoteCreateSchema())
+    note = PrivateNote(
+        workspace_id=workspace.id,
+        tenant_id=current_user.tenant_id,
+        author_id=current_user.id,
+        title=data["title"],
+        body=data["body"],
+    )
+    db = get_session()
+    db.add(note)
+    db.flush()
+    return dump(NoteSchema(), note, 201)

@@ -136,3 +136,40 @@ class SendLettersSchema(StrictSchema):
 
 class ShareDraftSchema(StrictSchema):
     audience = fields.String(required=True, validate=validate.OneOf(["hmis", "stakeholders"]))
+
+
+class ChecklistItemCreateSchema(StrictSchema):
+    stage = fields.Integer(required=True, strict=True, validate=validate.Range(1, 8))
+    text = fields.String(required=True, validate=validate.Length(1, 2000))
+    due_on = fields.Date(load_default=None)
+
+
+class ChecklistItemUpdateSchema(StrictSchema):
+    status = fields.String(validate=validate.OneOf(["open", "done", "not_applicable"]))
+    assignee_id = fields.Integer(strict=True, validate=validate.Range(1, 2**31 - 1))
+    due_on = fields.Date()
+    link = fields.String(validate=validate.Length(0, 500))
+
+
+class ChecklistItemSchema(Schema):
+    id = fields.Integer()
+    stage = fields.Integer()
+    reference = fields.String()
+    text = fields.String()
+    status = fields.String()
+    assignee_id = fields.Integer()
+    due_on = fields.Date()
+    link = fields.String()
+
+
+class NoteCreateSchema(StrictSchema):
+    title = fields.String(required=True, validate=validate.Length(1, 300))
+    body = fields.String(load_default="", validate=validate.Length(0, 100_000))
+
+
+class NoteSchema(Schema):
+    id = fields.Integer()
+    title = fields.String()
+    body = fields.String()
+    author_id = fields.Integer()
+    created_at = fields.DateTime()

@@ -410,3 +410,58 @@ def overdue_items(session: Session, today: date) -> list[ChecklistItem]:
             .limit(50)
         )
     )
+
+
+CHECKLIST_STATUSES = ("open", "done", "not_applicable")
+
+
+def add_checklist_item(
+    session: Session,
+    workspace: Workspace,
+    user: User,
+    *,
+    stage: int,
+    text: str,
+    due_on: date | None = None,
+) -> ChecklistItem:
+    """The lead adds an item to a stage's checklist."""
+    require_lead(workspace, user, "add checklist items")
+    if stage not in range(1, 9):
+        raise WorkspaceError("Choose a stage from 1 to 8")
+    if not text.strip():
+        raise WorkspaceError("Describe what needs doing")
+    item = ChecklistItem(
+        workspace_id=workspace.id, stage=stage, text=text.strip()[:2000], due_on=due_on
+    )
+    session.add(item)
+    session.flush()
+    return item
+
+
+def update_checklist_item(
+    session: Session,
+    workspace: Workspace,
+    item: ChecklistItem,
+    *,
+    status: str | None = None,
+    assignee: User | None = None,
+    due_on: date | None = None,
+    link: str | None = None,
+) -> ChecklistItem:
+    """Record progress on an item: its status, who has it, when it is due, what satisfies it."""
+    if status is not None:
+        if status not in CHECKLIST_STATUSES:
+            raise WorkspaceError("Status must be open, done or not_applicable")
+        item.status = status
+    if assignee is not None:
+        if assignee.tenant_id not in {p.tenant_id for p in workspace.participants}:
+            raise WorkspaceError("Assign the item to someone from a participating inspectorate")
+        item.assignee_id = assignee.id
+    if due_on is not None:
+        item.due_on = due_on
+    if link is not None:
+        if link and not link.startswith("/"):
+            raise WorkspaceError("Link to a page of this service, starting with /")
+        item.link = link[:500]
+    session.flush()
+    return item

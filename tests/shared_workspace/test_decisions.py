@@ -225,3 +225,50 @@ def test_fellow_participants_see_each_others_people_but_nobody_else(
     assert outsider.user.email not in seen
     set_context(session, tenant_id=outsider.tenant.id)
     assert {u.email for u in session.scalars(select(User))} == {outsider.user.email}
+
+
+def test_checklists_hold_001s_expectations_and_the_lead_adds_items(trio, workspace) -> None:
+    lead, prisons, _cfrs = trio
+    items = lead.call("GET", f"/api/v1/workspaces/{workspace}/checklist").get_json()
+    assert {i["stage"] for i in items} == set(range(1, 9))
+    assert any(i["reference"] == "§17" for i in items)
+    added = lead.call(
+        "POST",
+        f"/api/v1/workspaces/{workspace}/checklist",
+        {"stage": 3, "text": "Book joint interview rooms", "due_on": "2027-02-01"},
+    )
+    assert added.status_code == 201
+    refused = prisons.call(
+        "POST", f"/api/v1/workspaces/{workspace}/checklist", {"stage": 3, "text": "Not the lead"}
+    )
+    assert refused.status_code == 422
+    item = added.get_json()["id"]
+    done = prisons.call(
+        "PATCH",
+        f"/api/v1/workspaces/{workspace}/checklist/{item}",
+        {"status": "done", "assignee_id": prisons.user.id, "link": f"/workspaces/{workspace}"},
+    )
+    assert done.status_code == 200 and done.get_json()["status"] == "done"
+    for body in (
+        {"status": "finished"},
+        {"link": "https://evil.example"},
+        {"stage": 9},
+        {"assignee_id": 2**40},
+    ):
+        bad = prisons.call("PATCH", f"/api/v1/workspaces/{workspace}/checklist/{item}", body)
+        assert bad.status_code == 422, body
+
+
+def test_private_notes_are_seen_by_their_own_inspectorate_only(trio, workspace) -> None:
+    lead, prisons, cfrs = trio
+    made = prisons.call(
+        "POST",
+        f"/api/v1/workspaces/{workspace}/notes",
+        {"title": "Our red lines", "body": "Only for HMI Prisons"},
+    )
+    assert made.status_code == 201
+    assert [
+        n["title"] for n in prisons.call("GET", f"/api/v1/workspaces/{workspace}/notes").get_json()
+    ] == ["Our red lines"]
+    for other in (lead, cfrs):
+        assert other.call("GET", f"/api/v1/workspaces/{workspace}/notes").get_json() == []

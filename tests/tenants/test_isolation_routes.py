@@ -65,6 +65,7 @@ FOREIGN_IDS: dict[str, Callable[[Session, Any], int]] = {
     "subject_id": lambda session, b: b["subject"].id,
     "decision_id": lambda session, b: b["decision"].id,
     "site_id": lambda session, b: b["site"].id,
+    "item_id": lambda session, b: b["item"].id,
 }
 
 
@@ -124,7 +125,14 @@ def _foreign_workspace(session: Session, tenant_b, b_admin) -> dict[str, Any]:  
         fieldwork_ends_on=None,
         user=b_admin,
     )
-    return {"workspace": workspace, "subject": subject, "decision": decision, "site": site}
+    item = service.add_checklist_item(session, workspace, b_admin, stage=1, text=f"{SECRET} item")
+    return {
+        "workspace": workspace,
+        "subject": subject,
+        "decision": decision,
+        "site": site,
+        "item": item,
+    }
 
 
 def _rules(app: Flask) -> list[tuple[Rule, str]]:
