@@ -24,7 +24,6 @@ sample, the ratio that p95 / the bare baseline's p95; PASS when the figure is at
 from __future__ import annotations
 
 import argparse
-import contextlib
 import http.client
 import json
 import math
@@ -34,12 +33,9 @@ import sys
 import tempfile
 import time
 import urllib.parse
-import uuid
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from http.cookies import SimpleCookie
-
-from psycopg import sql
 
 from bench.app_overhead import SERVER_SETTINGS
 from bench.harness import (
@@ -62,6 +58,7 @@ from bench.rls import (
     ensure_app_role,
     migrate,
     pg_url,
+    scratch_database,
     server_env,
 )
 
@@ -105,22 +102,6 @@ class Seeded:
     email: str
     #: The decisions "Waiting for your approval" may list (the page may show only some).
     waiting: frozenset[int]
-
-
-@contextlib.contextmanager
-def scratch_database() -> Iterator[str]:
-    """A new, empty database, dropped on the way out (also after an error)."""
-    name = f"cjji_bench_dashboard_{uuid.uuid4().hex[:8]}"
-    with _connect("postgres") as conn:
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    try:
-        yield name
-    finally:
-        with _connect("postgres") as conn:
-            conn.execute(
-                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-            )
-        note(f"{NAME}: dropped database {name}")
 
 
 def seed_people(database: str) -> tuple[dict[str, int], list[int], str]:
@@ -596,7 +577,7 @@ def run() -> BenchResult:
     ensure_app_role()
     samples: dict[str, list[float]] = {"dashboard": [], "bare": [], "full": []}
     cpu_ms: list[tuple[float, float]] = []
-    with scratch_database() as database:
+    with scratch_database(NAME) as database:
         migrate(database)
         seeded = seed(database)
         check_wall(database, seeded)

@@ -92,9 +92,9 @@ def ensure_app_role() -> None:
 
 
 @contextlib.contextmanager
-def scratch_database() -> Iterator[str]:
-    """A new, empty database, dropped on the way out (also after an error)."""
-    name = f"cjji_bench_rls_{uuid.uuid4().hex[:8]}"
+def scratch_database(bench: str = NAME) -> Iterator[str]:
+    """A new, empty database for one benchmark, dropped on the way out (also after an error)."""
+    name = f"cjji_bench_{bench}_{uuid.uuid4().hex[:8]}"
     with _connect("postgres") as conn:
         conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
     try:
@@ -104,7 +104,7 @@ def scratch_database() -> Iterator[str]:
             conn.execute(
                 sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
             )
-        note(f"{NAME}: dropped database {name}")
+        note(f"{bench}: dropped database {name}")
 
 
 def migrate(database: str) -> None:
