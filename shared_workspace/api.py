@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from app.api import api, dump, operation, parse_body
 from app.api.errors import ApiError
-from app.db import get_session
+from app.db import get_session, utcnow
 from app.tenancy import get_or_404
 from shared_workspace import decisions, service
 from shared_workspace.models import (
@@ -37,9 +37,11 @@ from shared_workspace.schemas import (
     NoteCreateSchema,
     NoteSchema,
     ParticipantAddSchema,
+    RescheduledSiteSchema,
     SendLettersSchema,
     ShareDraftSchema,
     SiteCreateSchema,
+    SiteRescheduleSchema,
     SiteSchema,
     SubjectCreateSchema,
     SubjectSchema,
@@ -505,3 +507,23 @@ def add_note(workspace_id: int) -> Response:
     db.add(note)
     db.flush()
     return dump(NoteSchema(), note, 201)
+
+
+@api.patch("/workspaces/<int:workspace_id>/sites/<int:site_id>")
+@operation(
+    summary="Move a site's fieldwork window; answers with the rules it puts at risk",
+    tags=TAGS,
+    body=SiteRescheduleSchema,
+    response=RescheduledSiteSchema,
+    scope="write",
+)
+def reschedule_site(workspace_id: int, site_id: int) -> Response:
+    workspace = _workspace(workspace_id)
+    site = _in(Site, workspace, site_id)
+    data = parse_body(SiteRescheduleSchema())
+    with _rules():
+        warnings = service.reschedule_site(
+            get_session(), workspace, site, _me(), today=utcnow().date(), **data
+        )
+    site.warnings = warnings  # type: ignore[attr-defined]
+    return dump(RescheduledSiteSchema(), site)

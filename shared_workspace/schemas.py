@@ -173,3 +173,12 @@ class NoteSchema(Schema):
     body = fields.String()
     author_id = fields.Integer()
     created_at = fields.DateTime()
+
+
+class SiteRescheduleSchema(StrictSchema):
+    fieldwork_starts_on = fields.Date(load_default=None)
+    fieldwork_ends_on = fields.Date(load_default=None)
+
+
+class RescheduledSiteSchema(SiteSchema):
+    warnings = fields.List(fields.String())

@@ -465,3 +465,51 @@ def update_checklist_item(
         item.link = link[:500]
     session.flush()
     return item
+
+
+def date_warnings(workspace: Workspace, site: Site, today: date) -> list[str]:
+    """Rules a site's dates now break or put at risk (001 §16), for the person changing them."""
+    warnings = []
+    start = site.fieldwork_starts_on
+    if start is None:
+        return warnings
+    latest = start - LETTER_NOTICE
+    if site.letters_sent_on is None and latest < today:
+        warnings.append(
+            f"Fieldwork at {site.name} starts on {start:%-d %B %Y}: its letters needed to go by "
+            f"{latest:%-d %B %Y}, six weeks before (§16). Move the fieldwork or agree an exception."
+        )
+    elif site.letters_sent_on is not None and start - site.letters_sent_on < LETTER_NOTICE:
+        days = (start - site.letters_sent_on).days
+        warnings.append(
+            f"The letters for {site.name} went on {site.letters_sent_on:%-d %B %Y}, only {days} "
+            "days before the new fieldwork start; six weeks are needed (§16)."
+        )
+    if (
+        workspace.publication_date
+        and site.fieldwork_ends_on
+        and (site.fieldwork_ends_on >= workspace.publication_date)
+    ):
+        warnings.append(f"Fieldwork at {site.name} ends after the planned publication date.")
+    return warnings
+
+
+def reschedule_site(
+    session: Session,
+    workspace: Workspace,
+    site: Site,
+    user: User,
+    *,
+    fieldwork_starts_on: date | None,
+    fieldwork_ends_on: date | None,
+    today: date,
+) -> list[str]:
+    """Move a site's fieldwork window (lead only); returns the warnings the new dates raise."""
+    require_lead(workspace, user, "change fieldwork dates")
+    starts = fieldwork_starts_on or site.fieldwork_starts_on
+    ends = fieldwork_ends_on or site.fieldwork_ends_on
+    if starts and ends and ends < starts:
+        raise WorkspaceError("Fieldwork must end on or after the day it starts")
+    site.fieldwork_starts_on, site.fieldwork_ends_on = starts, ends
+    session.flush()
+    return date_warnings(workspace, site, today)

@@ -272,3 +272,24 @@ def test_private_notes_are_seen_by_their_own_inspectorate_only(trio, workspace) 
     ] == ["Our red lines"]
     for other in (lead, cfrs):
         assert other.call("GET", f"/api/v1/workspaces/{workspace}/notes").get_json() == []
+
+
+def test_moving_fieldwork_warns_when_the_six_week_rule_breaks(trio, workspace) -> None:
+    from datetime import date, timedelta
+
+    lead, prisons, _cfrs = trio
+    start = date.today() + timedelta(days=60)
+    site = lead.call(
+        "POST",
+        f"/api/v1/workspaces/{workspace}/sites",
+        {"name": "HMP Example", "body_type": "prison", "fieldwork_starts_on": start.isoformat()},
+    ).get_json()["id"]
+    url = f"/api/v1/workspaces/{workspace}/sites/{site}"
+    fine = lead.call("PATCH", url, {"fieldwork_starts_on": (start + timedelta(days=7)).isoformat()})
+    assert fine.status_code == 200 and fine.get_json()["warnings"] == []
+    soon = (date.today() + timedelta(days=20)).isoformat()
+    risky = lead.call("PATCH", url, {"fieldwork_starts_on": soon})
+    assert "six weeks before (§16)" in risky.get_json()["warnings"][0]
+    assert prisons.call("PATCH", url, {"fieldwork_starts_on": soon}).status_code == 422
+    backwards = lead.call("PATCH", url, {"fieldwork_ends_on": "2000-01-01"})
+    assert backwards.status_code == 422
