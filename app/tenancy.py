@@ -28,40 +28,26 @@ CROSS_TENANT_PURPOSES = {
 }
 
 
-_models_cache: tuple[int, tuple[type[Any], ...]] = (-1, ())
-
-
-def tenant_owned_models() -> tuple[type[Any], ...]:
-    """Every model declaring ``__tenant_owned__``, recomputed only when new models appear."""
-    global _models_cache
-    mappers = Base.registry.mappers
-    if _models_cache[0] != len(mappers):
-        owned = tuple(m.class_ for m in mappers if getattr(m.class_, "__tenant_owned__", False))
-        _models_cache = (len(mappers), owned)
-    return _models_cache[1]
+def _tables_declaring(flag: str) -> list[str]:
+    return sorted(
+        m.class_.__tablename__ for m in Base.registry.mappers if getattr(m.class_, flag, False)
+    )
 
 
 def tenant_owned_tables() -> list[str]:
-    return sorted(model.__tablename__ for model in tenant_owned_models())
-
-
-_ws_cache: tuple[int, tuple[type[Any], ...]] = (-1, ())
-
-
-def workspace_scoped_models() -> tuple[type[Any], ...]:
-    """Every model declaring ``__workspace_scoped__`` (seen by participating tenants)."""
-    global _ws_cache
-    mappers = Base.registry.mappers
-    if _ws_cache[0] != len(mappers):
-        scoped = tuple(
-            m.class_ for m in mappers if getattr(m.class_, "__workspace_scoped__", False)
-        )
-        _ws_cache = (len(mappers), scoped)
-    return _ws_cache[1]
+    """Tables of models declaring ``__tenant_owned__`` (rows of one tenant)."""
+    return _tables_declaring("__tenant_owned__")
 
 
 def workspace_scoped_tables() -> list[str]:
-    return sorted(model.__tablename__ for model in workspace_scoped_models())
+    """Tables of models declaring ``__workspace_scoped__`` (rows of participating tenants)."""
+    return _tables_declaring("__workspace_scoped__")
+
+
+def _scoped(model: type[Any]) -> bool:
+    return getattr(model, "__tenant_owned__", False) or getattr(
+        model, "__workspace_scoped__", False
+    )
 
 
 def _participating(tenant_id: int) -> Any:
@@ -145,11 +131,7 @@ def _scope_to_tenant(state: ORMExecuteState) -> None:
     options = [
         _option(mapper.class_, tenant_id)
         for mapper in involved
-        if (
-            getattr(mapper.class_, "__tenant_owned__", False)
-            or getattr(mapper.class_, "__workspace_scoped__", False)
-        )
-        and mapper.class_.__tablename__ not in allowed
+        if _scoped(mapper.class_) and mapper.class_.__tablename__ not in allowed
     ]
     if options:
         state.statement = state.statement.options(*options)

@@ -275,8 +275,8 @@ def answer(
     return decision
 
 
-def is_agreed(session: Session, workspace: Workspace, kind: str) -> bool:
-    """Whether an agreed decision of this kind stands on its subject's current version."""
+def agreed_decision(session: Session, workspace: Workspace, kind: str) -> Decision | None:
+    """The agreed decision of this kind, if it still stands on its subject's current version."""
     decision = session.scalar(
         select(Decision).where(
             Decision.workspace_id == workspace.id,
@@ -284,7 +284,10 @@ def is_agreed(session: Session, workspace: Workspace, kind: str) -> bool:
             Decision.status == "agreed",
         )
     )
-    if decision is None:
-        return False
-    subject = session.get(Subject, decision.subject_id)
-    return subject is not None and subject.content_hash == decision.subject_hash
+    if decision is None or decision.subject.content_hash != decision.subject_hash:
+        return None
+    return decision
+
+
+def is_agreed(session: Session, workspace: Workspace, kind: str) -> bool:
+    return agreed_decision(session, workspace, kind) is not None

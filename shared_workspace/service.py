@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session, noload
 
 from app.db import utcnow
 from shared_workspace.checklists import CORE_EXPECTATIONS
-from shared_workspace.decisions import KINDS, is_agreed
+from shared_workspace.decisions import KINDS, agreed_decision, is_agreed
 from shared_workspace.models import (
     Approval,
     BodyType,
@@ -238,17 +238,11 @@ def record_facts(
 def publish_terms_of_reference(session: Session, workspace: Workspace, user: User) -> Workspace:
     """Put the agreed terms of reference on the public inspections-in-progress page (§9)."""
     require_lead(workspace, user, "publish the terms of reference")
-    missing = _needs(session, workspace, ["terms_of_reference"])
-    if missing:
-        raise GateClosed("publish the terms of reference", missing)
-    agreed = session.scalar(
-        select(Decision).where(
-            Decision.workspace_id == workspace.id,
-            Decision.kind == "terms_of_reference",
-            Decision.status == "agreed",
+    agreed = agreed_decision(session, workspace, "terms_of_reference")
+    if agreed is None:
+        raise GateClosed(
+            "publish the terms of reference", _needs(session, workspace, ["terms_of_reference"])
         )
-    )
-    assert agreed is not None  # the gate above guarantees it
     workspace.published_terms = {
         "title": workspace.title,
         "lead": workspace.lead_tenant.name,
