@@ -3,10 +3,12 @@ per test, real Redis, the S3 API server and Chromium. A missing service fails, n
 
 from __future__ import annotations
 
+import contextlib
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
+import psycopg
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
@@ -36,6 +38,30 @@ def migrate(url: str, app_role: str | None = None) -> None:
     from app.cli import alembic_config
 
     command.upgrade(alembic_config(url, app_role), "head")
+
+
+@contextlib.contextmanager
+def committed_app(prefix: str, tmp: Path, **overrides: object) -> Iterator[tuple[Flask, str]]:
+    """An app on a database of its own, migrated, whose work really commits (for servers,
+    CLI commands and threads that cannot share a test's rolled-back transaction); dropped after."""
+    services.ensure_app_role()
+    name = services.create_database(prefix)
+    flask_app = None
+    try:
+        migrate(services.pg_url(name), services.APP_ROLE)
+        flask_app = create_app(
+            make_config(
+                tmp,
+                database_url=services.app_url(name),
+                database_owner_url=services.pg_url(name),
+                **overrides,
+            )
+        )
+        yield flask_app, name
+    finally:
+        if flask_app is not None:
+            get_database(flask_app).engine.dispose()
+        services.drop_database(name)
 
 
 @pytest.fixture(scope="session")
@@ -83,6 +109,21 @@ def _reset_clock() -> Iterator[None]:
 
     yield
     clock.reset()
+
+
+@pytest.fixture
+def owner(pg_database: str) -> Iterator[psycopg.Connection]:
+    """A superuser connection that seeds rows by hand (skipping the append-only trigger)."""
+    with psycopg.connect(services.pg_url(pg_database), autocommit=True) as conn:
+        conn.execute("SET session_replication_role = replica")
+        yield conn
+
+
+@pytest.fixture
+def app_conn(pg_database: str) -> Iterator[psycopg.Connection]:
+    """A connection as the app's role, to which row-level security applies."""
+    with psycopg.connect(services.app_url(pg_database)) as conn:
+        yield conn
 
 
 @pytest.fixture

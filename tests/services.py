@@ -83,3 +83,15 @@ def redis_client() -> Redis:
             pytrace=False,
         )
     return client
+
+
+def forced_policy(conn: psycopg.Connection, table: str, policy: str) -> tuple[bool, ...]:
+    """(RLS enabled, forced, policy has USING, policy has WITH CHECK) for ``table``."""
+    enabled, forced = conn.execute(
+        "SELECT relrowsecurity, relforcerowsecurity FROM pg_class WHERE relname = %s", (table,)
+    ).fetchone()
+    row = conn.execute(
+        "SELECT qual, with_check FROM pg_policies WHERE tablename = %s AND policyname = %s",
+        (table, policy),
+    ).fetchone()
+    return (enabled, forced, bool(row and row[0]), bool(row and row[1]))

@@ -14,10 +14,8 @@ import pytest
 from flask import Flask
 from werkzeug.serving import make_server
 
-from app import create_app
 from app.config import PROJECT_ROOT
-from tests import services
-from tests.conftest import make_config, migrate
+from tests.conftest import committed_app
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -37,24 +35,8 @@ AXE_JS = PROJECT_ROOT / "node_modules" / "axe-core" / "axe.min.js"
 @pytest.fixture(scope="session")
 def e2e_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
     """The app on its own migrated database, since the server thread commits for real."""
-    services.ensure_app_role()
-    name = services.create_database("cjji_e2e")
-    try:
-        migrate(services.pg_url(name), services.APP_ROLE)
-        flask_app = create_app(
-            make_config(
-                tmp_path_factory.mktemp("e2e"),
-                database_url=services.app_url(name),
-                database_owner_url=services.pg_url(name),
-            )
-        )
+    with committed_app("cjji_e2e", tmp_path_factory.mktemp("e2e")) as (flask_app, _name):
         yield flask_app
-    finally:
-        from app.db import get_database
-
-        if "flask_app" in locals():
-            get_database(flask_app).engine.dispose()
-        services.drop_database(name)
 
 
 @pytest.fixture(scope="session")

@@ -54,19 +54,6 @@ def test_every_workspace_table_has_a_seed_row() -> None:
     assert set(TABLES) - {"workspaces"} == set(SEEDS)
 
 
-@pytest.fixture
-def owner(pg_database: str) -> Iterator[psycopg.Connection]:
-    with psycopg.connect(services.pg_url(pg_database), autocommit=True) as conn:
-        conn.execute("SET session_replication_role = replica")
-        yield conn
-
-
-@pytest.fixture
-def app_conn(pg_database: str) -> Iterator[psycopg.Connection]:
-    with psycopg.connect(services.app_url(pg_database)) as conn:
-        yield conn
-
-
 def _tenant(owner: psycopg.Connection, slug: str) -> tuple[int, int]:
     tenant = owner.execute(
         "INSERT INTO tenants (slug, name, short_name, colour, senior_oversight_title,"
@@ -156,16 +143,8 @@ def test_private_notes_are_seen_by_their_own_inspectorate_only(app_conn, world) 
 
 @pytest.mark.parametrize("table", TABLES)
 def test_rls_is_forced_with_using_and_with_check(table: str, app_conn) -> None:
-    forced = app_conn.execute(
-        "SELECT relrowsecurity, relforcerowsecurity FROM pg_class WHERE relname = %s", (table,)
-    ).fetchone()
-    assert forced == (True, True)
-    policy = app_conn.execute(
-        "SELECT qual, with_check FROM pg_policies WHERE tablename = %s"
-        " AND policyname = 'workspace_isolation'",
-        (table,),
-    ).fetchone()
-    assert policy is not None and policy[0] and policy[1]
+    enabled, forced, using, check = services.forced_policy(app_conn, table, "workspace_isolation")
+    assert enabled and forced and using and check
 
 
 def test_only_the_lead_adds_participants(app_conn, world) -> None:

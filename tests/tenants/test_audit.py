@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import psycopg
 import pytest
 from flask import Flask
@@ -15,7 +17,7 @@ from app.db import set_context
 from tenants.models import Role
 from tenants.service import set_roles
 from tests import services
-from tests.conftest import make_config, migrate
+from tests.conftest import committed_app
 from tests.tenants.fixtures import create_tenant, create_user, sign_in
 
 
@@ -68,27 +70,10 @@ def test_requests_record_the_request_id_and_address(client: FlaskClient, session
 
 
 @pytest.fixture
-def audit_db(tmp_path) -> tuple[Flask, str]:  # type: ignore[misc]
+def audit_db(tmp_path) -> Iterator[tuple[Flask, str]]:
     """A committed database (the CLI runs its own transactions)."""
-    services.ensure_app_role()
-    name = services.create_database("cjji_audit")
-    migrate(services.pg_url(name), services.APP_ROLE)
-    flask_app = create_app_for(name, tmp_path)
-    yield flask_app, name
-    from app.db import get_database
-
-    get_database(flask_app).engine.dispose()
-    services.drop_database(name)
-
-
-def create_app_for(name: str, tmp_path) -> Flask:  # type: ignore[no-untyped-def]
-    from app import create_app
-
-    return create_app(
-        make_config(
-            tmp_path, database_url=services.app_url(name), database_owner_url=services.pg_url(name)
-        )
-    )
+    with committed_app("cjji_audit", tmp_path) as pair:
+        yield pair
 
 
 def test_audit_verify_passes_then_names_the_row_changed_by_hand(audit_db) -> None:

@@ -31,20 +31,6 @@ def test_every_table_with_a_tenant_or_workspace_column_is_declared() -> None:
     assert not scoped & set(tenant_owned_tables())
 
 
-@pytest.fixture
-def owner(pg_database: str) -> Iterator[psycopg.Connection]:
-    """A superuser connection that seeds rows for two tenants, then removes them."""
-    with psycopg.connect(services.pg_url(pg_database), autocommit=True) as conn:
-        conn.execute("SET session_replication_role = replica")  # skip the append-only trigger
-        yield conn
-
-
-@pytest.fixture
-def app_conn(pg_database: str) -> Iterator[psycopg.Connection]:
-    with psycopg.connect(services.app_url(pg_database)) as conn:
-        yield conn
-
-
 def _seed_two_tenants(owner: psycopg.Connection) -> tuple[int, int]:
     ids = []
     for slug in ("rls-a", "rls-b"):
@@ -123,16 +109,8 @@ def test_tenant_a_never_sees_tenant_b(table: str, app_conn, two_tenants) -> None
 
 @pytest.mark.parametrize("table", TENANT_COLUMN_TABLES)
 def test_rls_is_forced_with_using_and_with_check(table: str, app_conn) -> None:
-    forced = app_conn.execute(
-        "SELECT relrowsecurity, relforcerowsecurity FROM pg_class WHERE relname = %s", (table,)
-    ).fetchone()
-    assert forced == (True, True)
-    policy = app_conn.execute(
-        "SELECT qual, with_check FROM pg_policies"
-        " WHERE tablename = %s AND policyname = 'tenant_isolation'",
-        (table,),
-    ).fetchone()
-    assert policy is not None and policy[0] and policy[1]
+    enabled, forced, using, check = services.forced_policy(app_conn, table, "tenant_isolation")
+    assert enabled and forced and using and check
 
 
 def test_writing_a_row_for_another_tenant_is_refused(app_conn, two_tenants) -> None:

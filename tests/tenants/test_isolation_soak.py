@@ -12,13 +12,11 @@ import pytest
 from flask import Blueprint, Flask
 from sqlalchemy import text
 
-from app import create_app
 from app.db import get_database, get_session, set_context
 from tenants import auth
 from tenants.login import public
 from tenants.models import Role
-from tests import services
-from tests.conftest import make_config, migrate
+from tests.conftest import committed_app
 from tests.tenants.fixtures import create_tenant, create_user
 
 REQUESTS = 10_000
@@ -28,17 +26,12 @@ TENANTS = 3
 
 @pytest.fixture
 def soak_app(tmp_path) -> Iterator[tuple[Flask, list[tuple[str, set[str]]]]]:  # type: ignore[no-untyped-def]
-    services.ensure_app_role()
-    name = services.create_database("cjji_soak")
-    migrate(services.pg_url(name), services.APP_ROLE)
-    flask_app = create_app(
-        make_config(
-            tmp_path,
-            database_url=services.app_url(name),
-            database_owner_url=services.pg_url(name),
-            db_pool_size=1,
-        )
-    )
+    with committed_app("cjji_soak", tmp_path, db_pool_size=1) as (flask_app, _name):
+        yield flask_app, _seed(flask_app)
+
+
+def _seed(flask_app: Flask) -> list[tuple[int, str, set[str]]]:
+    """Fault-injecting routes, and three tenants with three users and a token each."""
     faults = Blueprint("faults", __name__)
 
     @faults.get("/fault/<int:tenant_id>/<kind>")
@@ -71,9 +64,7 @@ def soak_app(tmp_path) -> Iterator[tuple[Flask, list[tuple[str, set[str]]]]]:  #
             set_context(session, tenant_id=tenant.id, user_id=users[0].id)
             _row, token = auth.create_token(session, users[0], name="soak", scopes={"read"})
             tenants.append((tenant.id, token, {u.email for u in users}))
-    yield flask_app, tenants
-    database.engine.dispose()
-    services.drop_database(name)
+    return tenants
 
 
 def test_interleaved_requests_with_faults_never_return_a_foreign_row(soak_app) -> None:
