@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+#: Deadlines, due dates and "today" are days in England and Wales.
+LONDON = ZoneInfo("Europe/London")
 
 
 class Clock:
@@ -11,6 +15,10 @@ class Clock:
 
     def now(self) -> datetime:
         return datetime.now(UTC) + self.offset
+
+    def today(self) -> date:
+        """Today's date in London (a deadline falls due at London's midnight, not UTC's)."""
+        return self.now().astimezone(LONDON).date()
 
     def advance(self, delta: timedelta) -> None:
         self.offset += delta

@@ -11,9 +11,10 @@ from sqlalchemy import select
 
 from app.api import api, dump, operation, parse_body
 from app.api.errors import ApiError
-from app.db import get_session, utcnow
+from app.clock import clock
+from app.db import get_session
 from app.tenancy import get_or_404
-from shared_workspace import decisions, service
+from shared_workspace import decisions, plan, service
 from shared_workspace.models import (
     BodyType,
     ChecklistItem,
@@ -522,8 +523,8 @@ def reschedule_site(workspace_id: int, site_id: int) -> Response:
     site = _in(Site, workspace, site_id)
     data = parse_body(SiteRescheduleSchema())
     with _rules():
-        warnings = service.reschedule_site(
-            get_session(), workspace, site, _me(), today=utcnow().date(), **data
+        warnings = plan.reschedule_site(
+            get_session(), workspace, site, _me(), today=clock.today(), **data
         )
     site.warnings = warnings  # type: ignore[attr-defined]
     return dump(RescheduledSiteSchema(), site)

@@ -6,9 +6,10 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
+    import shared_workspace.reminders  # noqa: F401  (registers the periodic reminder job)
     from app.cli import SEEDERS
     from app.web import NAV_ITEMS
-    from shared_workspace import views
+    from shared_workspace import plan_views, views, work_views  # noqa: F401 (routes on views.bp)
     from shared_workspace.demo import seed_demo_workspace
 
     app.register_blueprint(views.bp)

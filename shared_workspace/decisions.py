@@ -291,3 +291,19 @@ def agreed_decision(session: Session, workspace: Workspace, kind: str) -> Decisi
 
 def is_agreed(session: Session, workspace: Workspace, kind: str) -> bool:
     return agreed_decision(session, workspace, kind) is not None
+
+
+def set_deadline(
+    session: Session, workspace: Workspace, decision: Decision, user: User, due_on: date | None
+) -> Decision:
+    """The lead sets (or clears) the date by which every inspectorate should have answered;
+    approvers are reminded before it and once it has passed (shared_workspace.reminders)."""
+    if user.tenant_id != workspace.lead_tenant_id:
+        raise DecisionError("Only the lead inspectorate sets decision deadlines")
+    if decision.status != "open":
+        raise DecisionError(
+            f"This decision is {decision.status}; only open decisions have deadlines"
+        )
+    decision.due_on = due_on
+    session.flush()
+    return decision

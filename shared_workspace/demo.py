@@ -3,14 +3,15 @@ through stage 2 (terms of reference agreed and published, letters awaiting autho
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.audit import Actor
+from app.clock import clock
 from app.db import set_context
-from shared_workspace import decisions, service
+from shared_workspace import decisions, plan, reminders, service
 from shared_workspace.models import BodyType, Workspace, WorkspaceRole
 from tenants.models import Tenant, User
 
@@ -41,6 +42,20 @@ TERMS = {
 }
 
 
+#: The project plan: (stage, milestone, owning inspectorate, days from today, done).
+MILESTONES = [
+    (1, "Scope circulated to development group reps (§8)", "hmiprobation", -40, True),
+    (1, "Terms of reference published (§9)", "hmiprobation", -20, True),
+    (2, "Letters authorised by every development group rep (§17)", "hmiprobation", 3, False),
+    (2, "Data request sent to HMP Manchester", "hmiprisons", 20, False),
+    (3, "Case sample drawn for Greater Manchester", "hmiprobation", 45, False),
+    (4, "Police information-sharing interviews", "hmicfrs", 72, False),
+    (5, "Emerging findings meeting (§29)", "hmiprobation", 110, False),
+    (6, "Draft report to development group reps (§37)", "hmiprobation", 170, False),
+    (7, "Press notice agreed (§45)", "hmiprobation", 230, False),
+]
+
+
 def _act(session: Session, user: User) -> User:
     set_context(session, tenant_id=user.tenant_id, user_id=user.id)
     session.info["actor"] = Actor(user.id, user.tenant_id, user.email)
@@ -64,7 +79,7 @@ def seed_demo_workspace(session: Session, demo: bool) -> list[str]:
     if session.scalar(select(Workspace.id).where(Workspace.title == TITLE)) is not None:
         set_context(session, tenant_id=None, platform_admin=True)
         return [f"demo joint inspection already present: {TITLE}"]
-    today = date.today()
+    today = clock.today()
     workspace = service.create_workspace(
         session,
         title=TITLE,
@@ -128,7 +143,7 @@ def seed_demo_workspace(session: Session, demo: bool) -> list[str]:
         kind="commissioning_letters",
         subject=letters,
         user=lead,
-        due_on=today + timedelta(days=10),
+        due_on=today + timedelta(days=3),
     )
     rep = _act(session, _user(session, probation, "development.group.rep"))
     decisions.answer(session, workspace, letter_decision, rep, approve=True)
@@ -150,6 +165,21 @@ def seed_demo_workspace(session: Session, demo: bool) -> list[str]:
         due_on=today + timedelta(days=14),
     )
     decisions.answer(session, workspace, method_decision, lead, approve=True)
+    _act(session, lead)
+    for stage, title, owner, days, done in MILESTONES:
+        milestone = plan.add_milestone(
+            session,
+            workspace,
+            lead,
+            stage=stage,
+            title=title,
+            due_on=today + timedelta(days=days),
+            owner_tenant_id=tenants[owner].id,
+        )
+        if done:
+            plan.update_milestone(session, workspace, milestone, lead, done=True)
+    set_context(session, tenant_id=None)
+    reminders.send_reminders(session, today)
     set_context(session, tenant_id=None, platform_admin=True)
     return [
         f"demo joint inspection: {TITLE}",

@@ -17,6 +17,7 @@ from sqlalchemy import (
     CheckConstraint,
     Date,
     ForeignKey,
+    Index,
     Integer,
     String,
     Text,
@@ -90,6 +91,10 @@ class Workspace(Base):
     #: Recorded facts that gates depend on (001 §35).
     emerging_findings_meeting_on: Mapped[date | None] = mapped_column(Date)
     joint_qa_concluded_on: Mapped[date | None] = mapped_column(Date)
+    #: When the draft report went to HMIs/CIs (§37) and to stakeholders and critical readers
+    #: (§38): recorded by the gate that let it go.
+    draft_to_hmis_at: Mapped[datetime | None]
+    draft_to_stakeholders_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     lead_tenant: Mapped[Tenant] = relationship(lazy="joined")
@@ -280,3 +285,52 @@ class PrivateNote(Base):
     body: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class Milestone(Base):
+    """A dated step of the project plan the lead keeps (001 §10-11), owned by one
+    participating inspectorate and, when named, one person."""
+
+    __tablename__ = "milestones"
+    __workspace_scoped__ = True
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id"), index=True)
+    stage: Mapped[int] = mapped_column(Integer)
+    title: Mapped[str] = mapped_column(String(300))
+    owner_tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id"))
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    due_on: Mapped[date] = mapped_column(Date)
+    done_on: Mapped[date | None] = mapped_column(Date)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    owner_tenant: Mapped[Tenant] = relationship(lazy="joined")
+    owner: Mapped[User | None] = relationship(lazy="joined")
+
+    __table_args__ = (CheckConstraint("stage BETWEEN 1 AND 8", name="stage_range"),)
+
+
+class Notification(Base):
+    """Something a person should know: a deadline near, their approval voided. Each tenant's
+    reminder job writes its own people's notifications, so no tenant writes another's."""
+
+    __tablename__ = "notifications"
+    __tenant_owned__ = True
+    #: Messages derived from audited changes; auditing them again would only add noise.
+    __audit_skip__ = True
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    workspace_id: Mapped[int | None] = mapped_column(ForeignKey("workspaces.id"))
+    #: Makes sending idempotent: one notification per key and person, however often the job runs.
+    key: Mapped[str] = mapped_column(String(200))
+    text: Mapped[str] = mapped_column(Text)
+    link: Mapped[str] = mapped_column(String(500), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    read_at: Mapped[datetime | None]
+
+    __table_args__ = (
+        UniqueConstraint("user_id", "key"),
+        Index("ix_notifications_user_unread", "user_id", "read_at"),
+    )

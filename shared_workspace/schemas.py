@@ -34,6 +34,10 @@ class WorkspaceSchema(Schema):
     publication_date = fields.Date()
     published_at = fields.DateTime()
     terms_published_at = fields.DateTime()
+    emerging_findings_meeting_on = fields.Date()
+    joint_qa_concluded_on = fields.Date()
+    draft_to_hmis_at = fields.DateTime()
+    draft_to_stakeholders_at = fields.DateTime()
     recommendations_word = fields.String()
     participants = fields.List(fields.Nested(ParticipantSchema))
 
@@ -182,3 +186,70 @@ class SiteRescheduleSchema(StrictSchema):
 
 class RescheduledSiteSchema(SiteSchema):
     warnings = fields.List(fields.String())
+
+
+class MilestoneCreateSchema(StrictSchema):
+    stage = fields.Integer(required=True, strict=True, validate=validate.Range(1, 8))
+    title = fields.String(required=True, validate=validate.Length(1, 300))
+    due_on = fields.Date(required=True)
+    owner_tenant = fields.String(validate=validate.Length(1, 40))
+    owner_id = fields.Integer(strict=True, validate=validate.Range(1, 2**31 - 1))
+
+
+class MilestoneUpdateSchema(StrictSchema):
+    stage = fields.Integer(strict=True, validate=validate.Range(1, 8))
+    title = fields.String(validate=validate.Length(1, 300))
+    due_on = fields.Date()
+    done = fields.Boolean()
+    done_on = fields.Date()
+    owner_tenant = fields.String(validate=validate.Length(1, 40))
+    owner_id = fields.Integer(strict=True, validate=validate.Range(1, 2**31 - 1))
+
+
+class MilestoneSchema(Schema):
+    id = fields.Integer()
+    stage = fields.Integer()
+    title = fields.String()
+    owner_tenant = fields.Function(lambda m: m.owner_tenant.slug)
+    owner_id = fields.Integer(allow_none=True)
+    owner_name = fields.Function(lambda m: m.owner.name if m.owner else None)
+    due_on = fields.Date()
+    done_on = fields.Date(allow_none=True)
+
+
+class PlanSchema(Schema):
+    publication_date = fields.Date(allow_none=True)
+    milestones = fields.List(fields.Nested(MilestoneSchema))
+    sites = fields.List(fields.Nested(SiteSchema))
+    warnings = fields.List(fields.String())
+
+
+class PublicationDateSchema(StrictSchema):
+    publication_date = fields.Date(required=True)
+
+
+class PublicationDateResultSchema(Schema):
+    publication_date = fields.Date()
+    warnings = fields.List(fields.String())
+
+
+class DeadlineSchema(StrictSchema):
+    due_on = fields.Date(required=True, allow_none=True)
+
+
+class NotificationSchema(Schema):
+    id = fields.Integer()
+    text = fields.String()
+    link = fields.String()
+    workspace_id = fields.Integer(allow_none=True)
+    created_at = fields.DateTime()
+    read_at = fields.DateTime(allow_none=True)
+
+
+class MarkReadSchema(StrictSchema):
+    #: One notification, or every unread one when left out.
+    id = fields.Integer(strict=True, validate=validate.Range(1, 2**31 - 1))
+
+
+class MarkedReadSchema(Schema):
+    marked = fields.Integer()

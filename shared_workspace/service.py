@@ -164,6 +164,19 @@ def _members_by_tenant(session: Session, workspace: Workspace) -> dict[int, set[
 # --- gates ------------------------------------------------------------------------------
 
 
+def people_named(session: Session, workspace: Workspace) -> list[User]:
+    """Everyone named in the workspace, from every participating inspectorate, by name."""
+    return list(
+        session.scalars(
+            select(User)
+            .join(Member, Member.user_id == User.id)
+            .where(Member.workspace_id == workspace.id)
+            .distinct()
+            .order_by(User.name)
+        )
+    )
+
+
 def missing_people(session: Session, workspace: Workspace) -> list[str]:
     """Who still has to be named before the workspace may leave stage 1 (001 §6)."""
     roles = _members_by_tenant(session, workspace)
@@ -282,9 +295,10 @@ def send_letters(
     return site
 
 
-def share_draft(session: Session, workspace: Workspace, audience: str, user: User) -> None:
+def share_draft(session: Session, workspace: Workspace, audience: str, user: User) -> Workspace:
     """The draft goes to HMIs/CIs after development group agreement (§37), and to
-    stakeholders and critical readers after HMI/CI approval (§38)."""
+    stakeholders and critical readers after HMI/CI approval (§38). The first sharing with each
+    audience is recorded on the workspace."""
     require_lead(workspace, user, "share the draft report")
     if audience not in ("hmis", "stakeholders"):
         raise WorkspaceError("Share the draft with hmis or stakeholders")
@@ -298,6 +312,13 @@ def share_draft(session: Session, workspace: Workspace, audience: str, user: Use
             else "stakeholders and critical readers"
         )
         raise GateClosed(f"share the draft with {audience_name}", missing)
+    now = utcnow()
+    if audience == "hmis":
+        workspace.draft_to_hmis_at = workspace.draft_to_hmis_at or now
+    else:
+        workspace.draft_to_stakeholders_at = workspace.draft_to_stakeholders_at or now
+    session.flush()
+    return workspace
 
 
 PUBLICATION_KINDS = ("final_report", "media_strategy", "press_materials", "retention_agreement")
@@ -459,51 +480,3 @@ def update_checklist_item(
         item.link = link[:500]
     session.flush()
     return item
-
-
-def date_warnings(workspace: Workspace, site: Site, today: date) -> list[str]:
-    """Rules a site's dates now break or put at risk (001 §16), for the person changing them."""
-    warnings = []
-    start = site.fieldwork_starts_on
-    if start is None:
-        return warnings
-    latest = start - LETTER_NOTICE
-    if site.letters_sent_on is None and latest < today:
-        warnings.append(
-            f"Fieldwork at {site.name} starts on {start:%-d %B %Y}: its letters needed to go by "
-            f"{latest:%-d %B %Y}, six weeks before (§16). Move the fieldwork or agree an exception."
-        )
-    elif site.letters_sent_on is not None and start - site.letters_sent_on < LETTER_NOTICE:
-        days = (start - site.letters_sent_on).days
-        warnings.append(
-            f"The letters for {site.name} went on {site.letters_sent_on:%-d %B %Y}, only {days} "
-            "days before the new fieldwork start; six weeks are needed (§16)."
-        )
-    if (
-        workspace.publication_date
-        and site.fieldwork_ends_on
-        and (site.fieldwork_ends_on >= workspace.publication_date)
-    ):
-        warnings.append(f"Fieldwork at {site.name} ends after the planned publication date.")
-    return warnings
-
-
-def reschedule_site(
-    session: Session,
-    workspace: Workspace,
-    site: Site,
-    user: User,
-    *,
-    fieldwork_starts_on: date | None,
-    fieldwork_ends_on: date | None,
-    today: date,
-) -> list[str]:
-    """Move a site's fieldwork window (lead only); returns the warnings the new dates raise."""
-    require_lead(workspace, user, "change fieldwork dates")
-    starts = fieldwork_starts_on or site.fieldwork_starts_on
-    ends = fieldwork_ends_on or site.fieldwork_ends_on
-    if starts and ends and ends < starts:
-        raise WorkspaceError("Fieldwork must end on or after the day it starts")
-    site.fieldwork_starts_on, site.fieldwork_ends_on = starts, ends
-    session.flush()
-    return date_warnings(workspace, site, today)

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
+from app.clock import clock
 from app.db import get_session, set_context
 from app.tenancy import get_or_404
-from shared_workspace import decisions, service
+from shared_workspace import decisions, reminders, service
 from shared_workspace.exports import TERMS_SECTIONS
 from shared_workspace.models import (
     STAGES,
@@ -36,7 +35,8 @@ def dashboard() -> str:
         workspaces=service.my_workspaces(db),
         waiting=waiting,
         waiting_total=waiting_total,
-        overdue=service.overdue_items(db, date.today()),
+        overdue=service.overdue_items(db, clock.today()),
+        notifications=reminders.unread(db, me),
         kinds=decisions.KINDS,
     )
 

@@ -54,7 +54,8 @@ def build_spec(app: Flask) -> dict[str, Any]:
 
     def register(schema: Any) -> None:
         name = _schema_name(schema)
-        if name not in seen:
+        # A schema nested in one registered earlier is already there, under the same name.
+        if name not in seen and name not in spec.components.schemas:
             seen.add(name)
             spec.components.schema(name, schema=schema)
 

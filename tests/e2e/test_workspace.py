@@ -27,7 +27,10 @@ def test_development_group_rep_authorises_letters_from_the_dashboard(
     page.get_by_role("navigation").get_by_role("link", name="Joint inspections").click()
     expect(page.get_by_role("heading", name="Waiting for your approval")).to_be_visible()
     assert_accessible(page)
-    page.get_by_role("link", name="Commissioning letters").click()
+    expect(page.get_by_role("region", name="For your attention")).to_contain_text(
+        "commissioning letters decision is due"
+    )
+    page.get_by_role("link", name="Commissioning letters", exact=True).click()
     assert_accessible(page)
     page.get_by_role(
         "button", name=re.compile(r"Approve for HMI Prisons\W+Commissioning letters")
@@ -50,3 +53,40 @@ def test_inspections_in_progress_page_is_public_and_accessible(
     link.click()
     expect(page.get_by_role("heading", name="The inspection question")).to_be_visible()
     assert_accessible(page)
+
+
+def test_the_lead_works_through_the_inspection_pages(
+    page: Any, live_server: str, e2e_app: Flask
+) -> None:
+    """Every page of the demo inspection is accessible; the lead edits the terms of reference
+    and moves a milestone, and the plan's warnings follow."""
+    assert e2e_app.test_cli_runner().invoke(args=["seed", "--demo"]).exit_code == 0
+    page.goto(live_server + "/sign-in")
+    page.get_by_label("Email address", exact=True).fill(
+        "lead.inspector@hmiprobation.example.gov.uk"
+    )
+    page.get_by_label("Password", exact=True).fill(DEMO_PASSWORD)
+    page.get_by_role("button", name="Sign in", exact=True).click()
+    page.get_by_role("navigation").get_by_role("link", name="Joint inspections").click()
+    page.get_by_role("link", name=re.compile("resettlement support")).first.click()
+    nav = page.get_by_role("navigation", name="This inspection")
+    for name in ("Terms of reference", "Checklists", "Private area", "Timetable and plan"):
+        nav.get_by_role("link", name=name).click()
+        expect(page.get_by_role("heading", level=1)).to_be_visible()
+        assert_accessible(page)
+
+    milestone = page.get_by_role("row", name=re.compile("Data request sent"))
+    milestone.get_by_label(re.compile("Date of")).fill("2020-01-01")
+    milestone.get_by_role("button", name=re.compile("Move")).click()
+    expect(page.get_by_role("region", name="Warnings")).to_contain_text(
+        "“Data request sent to HMP Manchester” (HMI Prisons) was due on 1 January 2020"
+    )
+    assert_accessible(page)
+
+    nav.get_by_role("link", name="Terms of reference").click()
+    page.get_by_label("Aims").fill("To assess resettlement, end to end.")
+    page.get_by_role("button", name="Save a new version").click()
+    expect(page.locator(".govuk-notification-banner")).to_contain_text(
+        "every inspectorate must approve this version again"
+    )
+    expect(page.get_by_label("Aims")).to_have_value("To assess resettlement, end to end.")

@@ -35,6 +35,8 @@ SEEDS = {
     "approvals": "INSERT INTO approvals (decision_id, workspace_id, tenant_id, user_id, verdict,"
     " reason, subject_hash, created_at) SELECT id, %(ws)s, %(t)s, %(u)s, 'approved', '', 'h',"
     " now() FROM decisions WHERE workspace_id = %(ws)s LIMIT 1",
+    "milestones": "INSERT INTO milestones (workspace_id, stage, title, owner_tenant_id, due_on,"
+    " created_at) VALUES (%(ws)s, 1, 'm', %(t)s, '2030-01-01', now())",
     "private_notes": "INSERT INTO private_notes (workspace_id, tenant_id, author_id, title, body,"
     " created_at, updated_at) VALUES (%(ws)s, %(t)s, %(u)s, 'mine', '', now(), now())",
 }
@@ -46,6 +48,7 @@ ORDER = [
     "decision_subjects",
     "decisions",
     "approvals",
+    "milestones",
     "private_notes",
 ]
 

@@ -197,12 +197,14 @@ def test_a_joint_inspection_from_planning_to_publication(parties) -> None:  # no
     share = f"/api/v1/workspaces/{ws}/draft/share"
     _blocked(probation.call("POST", share, {"audience": "hmis"}), "draft report to hmis")
     _agree(ws, "draft_to_hmis", draft, everyone)
-    _ok(probation.call("POST", share, {"audience": "hmis"}))
+    shared = _ok(probation.call("POST", share, {"audience": "hmis"}))
+    assert shared["draft_to_hmis_at"] and shared["draft_to_stakeholders_at"] is None
     _blocked(
         probation.call("POST", share, {"audience": "stakeholders"}), "draft report to stakeholders"
     )
     _agree(ws, "draft_to_stakeholders", draft, everyone)
-    _ok(probation.call("POST", share, {"audience": "stakeholders"}))
+    shared = _ok(probation.call("POST", share, {"audience": "stakeholders"}))
+    assert shared["draft_to_stakeholders_at"] >= shared["draft_to_hmis_at"]
 
     # Publication needs the final report signed off by each HMI/CI (§40), the media strategy and
     # press materials agreed (principle 8) and the retention agreement agreed (§48).

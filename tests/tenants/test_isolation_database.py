@@ -65,6 +65,11 @@ def _seed_two_tenants(owner: psycopg.Connection) -> tuple[int, int]:
             (tenant,),
         )
         owner.execute(
+            "INSERT INTO notifications (tenant_id, user_id, key, text, link, created_at)"
+            " VALUES (%s, %s, 'k', 'a reminder', '', now())",
+            (tenant, user),
+        )
+        owner.execute(
             "INSERT INTO audit_chain_heads (tenant_id, seq, hash) VALUES (%s, 1, 'h')", (tenant,)
         )
         owner.execute(

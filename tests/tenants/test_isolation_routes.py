@@ -66,6 +66,7 @@ FOREIGN_IDS: dict[str, Callable[[Session, Any], int]] = {
     "decision_id": lambda session, b: b["decision"].id,
     "site_id": lambda session, b: b["site"].id,
     "item_id": lambda session, b: b["item"].id,
+    "milestone_id": lambda session, b: b["milestone"].id,
 }
 
 
@@ -97,7 +98,7 @@ def _foreign_workspace(session: Session, tenant_b, b_admin) -> dict[str, Any]:  
     """A joint inspection between tenant B and a third tenant: tenant A takes no part."""
     from datetime import date
 
-    from shared_workspace import decisions, service
+    from shared_workspace import decisions, plan, service
     from shared_workspace.models import BodyType
 
     partner = create_tenant(session)
@@ -126,7 +127,11 @@ def _foreign_workspace(session: Session, tenant_b, b_admin) -> dict[str, Any]:  
         user=b_admin,
     )
     item = service.add_checklist_item(session, workspace, b_admin, stage=1, text=f"{SECRET} item")
+    milestone = plan.add_milestone(
+        session, workspace, b_admin, stage=1, title=f"{SECRET} milestone", due_on=date(2030, 1, 1)
+    )
     return {
+        "milestone": milestone,
         "workspace": workspace,
         "subject": subject,
         "decision": decision,

@@ -1,0 +1,240 @@
+"""The workspace pages people use: editing the terms of reference without losing work, the
+checklists, the private area, the plan and the dashboard's notifications."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy.orm import Session
+
+from app.clock import clock
+from shared_workspace import reminders
+from tests.shared_workspace.fixtures import Inspectorate, inspectorate, name_everyone
+from tests.tenants.fixtures import sign_in
+
+
+@pytest.fixture
+def trio(client: FlaskClient, session: Session) -> list[Inspectorate]:
+    return [
+        inspectorate(session, client, slug) for slug in ("hmiprobation", "hmiprisons", "hmicfrs")
+    ]
+
+
+@pytest.fixture
+def workspace(trio: list[Inspectorate]) -> int:
+    ws = (
+        trio[0]
+        .call(
+            "POST",
+            "/api/v1/workspaces",
+            {"title": "Resettlement", "participants": ["hmiprisons", "hmicfrs"]},
+        )
+        .get_json()["id"]
+    )
+    name_everyone(ws, *trio)
+    return ws
+
+
+def _browser(app: Flask, party: Inspectorate) -> FlaskClient:
+    browser = app.test_client()
+    sign_in(browser, party.user)
+    return browser
+
+
+def _text(response) -> str:  # type: ignore[no-untyped-def]
+    return response.get_data(as_text=True)
+
+
+TERMS = {
+    "background": "Why this inspection",
+    "aims": "To assess resettlement",
+    "question": "Does it work?",
+    "criteria": "Leadership\nPlanning",
+    "sites": "",
+    "methodology": "Interviews\nSurveys",
+    "timetable": "Spring fieldwork",
+}
+
+
+def test_terms_of_reference_are_written_and_versioned_in_the_page(app, trio, workspace) -> None:
+    browser = _browser(app, trio[0])
+    path = f"/workspaces/{workspace}/terms-of-reference"
+    assert browser.get(path).status_code == 200
+    saved = browser.post(path, data={**TERMS, "base_version": "0"})
+    assert saved.status_code == 302
+    page = _text(browser.get(path))
+    assert "Version 1" in page and "Does it work?" in page
+    again = browser.post(path, data={**TERMS, "aims": "Sharper aims", "base_version": "1"})
+    assert again.status_code == 302
+    body = trio[1].call("GET", f"/api/v1/workspaces/{workspace}/decisions").get_json()
+    assert body == []
+    page = _text(_browser(app, trio[1]).get(path))
+    assert "Version 2" in page and "Sharper aims" in page
+
+
+def test_a_save_on_an_old_version_keeps_both_texts(app, trio, workspace) -> None:
+    lead, prisons = _browser(app, trio[0]), _browser(app, trio[1])
+    path = f"/workspaces/{workspace}/terms-of-reference"
+    lead.post(path, data={**TERMS, "base_version": "0"})
+    lead.post(path, data={**TERMS, "aims": "The lead's aims", "base_version": "1"})
+    stale = prisons.post(path, data={**TERMS, "aims": "HMI Prisons' aims", "base_version": "1"})
+    assert stale.status_code == 200
+    page = _text(stale)
+    assert "Someone saved version 2 while you were editing" in page
+    assert "The lead&#39;s aims" in page and "HMI Prisons&#39; aims" in page
+    assert 'name="base_version" value="2"' in page  # saving again builds on the new version
+    content = trio[0].call("GET", f"/api/v1/workspaces/{workspace}").get_json()
+    assert content["id"] == workspace
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("aims", "x" * 20_001, "keep it to 20,000 or fewer"),
+        ("aims", "bad\x00text", "control characters"),
+        ("base_version", "abc", "reload it"),
+    ],
+)
+def test_bad_terms_are_refused_and_kept(app, trio, workspace, field, value, message) -> None:
+    browser = _browser(app, trio[0])
+    data = {**TERMS, "base_version": "0", field: value}
+    response = browser.post(f"/workspaces/{workspace}/terms-of-reference", data=data)
+    assert response.status_code == 200
+    assert message in _text(response)
+
+
+def test_the_terms_go_for_sign_off_and_are_published_from_the_page(app, trio, workspace) -> None:
+    lead = _browser(app, trio[0])
+    path = f"/workspaces/{workspace}/terms-of-reference"
+    lead.post(path, data={**TERMS, "base_version": "0"})
+    due = clock.today() + timedelta(days=10)
+    lead.post(f"{path}/propose", data={"due_on": due.isoformat()})
+    decision = trio[0].call("GET", f"/api/v1/workspaces/{workspace}/decisions").get_json()[0]
+    assert (decision["kind"], decision["due_on"]) == ("terms_of_reference", due.isoformat())
+    early = lead.post(f"{path}/publish", follow_redirects=True)
+    assert "You cannot publish" in _text(early)
+    for party in trio:
+        party.call(
+            "POST",
+            f"/api/v1/workspaces/{workspace}/decisions/{decision['id']}/answer",
+            {"approve": True},
+        )
+    published = lead.post(f"{path}/publish", follow_redirects=True)
+    assert "inspections in progress" in _text(published)
+    assert "Does it work?" in _text(app.test_client().get(f"/inspections-in-progress/{workspace}"))
+
+
+def test_checklist_items_are_updated_and_added_in_the_page(app, trio, workspace) -> None:
+    lead = _browser(app, trio[0])
+    page = _text(lead.get(f"/workspaces/{workspace}/checklist"))
+    assert "Stage 8: Retention and destruction" in page
+    item = int(re.search(r'id="item-(\d+)"', page).group(1))  # type: ignore[union-attr]
+    done = lead.post(
+        f"/workspaces/{workspace}/checklist/{item}",
+        data={
+            "status": "done",
+            "assignee_id": str(trio[1].user.id),
+            "due_on": "2027-01-31",
+            "link": "/workspaces",
+        },
+        follow_redirects=True,
+    )
+    assert "Checklist item updated" in _text(done)
+    listed = trio[0].call("GET", f"/api/v1/workspaces/{workspace}/checklist").get_json()
+    row = next(i for i in listed if i["id"] == item)
+    assert (row["status"], row["assignee_id"], row["due_on"]) == (
+        "done",
+        trio[1].user.id,
+        "2027-01-31",
+    )
+    bad = lead.post(
+        f"/workspaces/{workspace}/checklist/{item}",
+        data={"link": "javascript:alert(1)"},
+        follow_redirects=True,
+    )
+    assert "Link to a page of this service" in _text(bad)
+    added = lead.post(
+        f"/workspaces/{workspace}/checklist",
+        data={"stage": "2", "text": "Book the meeting rooms"},
+        follow_redirects=True,
+    )
+    assert "Book the meeting rooms" in _text(added)
+    refused = _browser(app, trio[1]).post(
+        f"/workspaces/{workspace}/checklist",
+        data={"stage": "2", "text": "Not mine to add"},
+        follow_redirects=True,
+    )
+    assert "Only the lead" in _text(refused)
+
+
+def test_private_notes_are_seen_by_their_own_inspectorate_only(app, trio, workspace) -> None:
+    prisons, cfrs = _browser(app, trio[1]), _browser(app, trio[2])
+    path = f"/workspaces/{workspace}/private"
+    saved = prisons.post(
+        path, data={"title": "Our line", "body": "<script>x</script>"}, follow_redirects=True
+    )
+    page = _text(saved)
+    assert "Our line" in page and "&lt;script&gt;x&lt;/script&gt;" in page
+    assert "Our line" not in _text(cfrs.get(path))
+    assert "Give the note a title" in _text(prisons.post(path, data={"title": "", "body": "x"}))
+
+
+def test_the_plan_page_shows_warnings_and_saves_dates(app, trio, workspace) -> None:
+    lead = _browser(app, trio[0])
+    today = clock.today()
+    lead.post(
+        f"/workspaces/{workspace}/plan/milestones",
+        data={
+            "title": "Scope circulated",
+            "stage": "1",
+            "owner_tenant_id": str(trio[0].tenant.id),
+            "due_on": (today - timedelta(days=2)).isoformat(),
+        },
+    )
+    page = _text(lead.get(f"/workspaces/{workspace}/plan"))
+    assert "Scope circulated" in page and "Overdue" in page and "is not done" in page
+    saved = lead.post(
+        f"/workspaces/{workspace}/plan/publication-date",
+        data={"publication_date": (today + timedelta(days=100)).isoformat()},
+        follow_redirects=True,
+    )
+    assert "Publication planned for" in _text(saved)
+    bad = lead.post(
+        f"/workspaces/{workspace}/plan/publication-date",
+        data={"publication_date": "next week"},
+        follow_redirects=True,
+    )
+    assert "Enter the publication date" in _text(bad)
+    # Another inspectorate sees the plan but not the lead's forms.
+    other = _text(_browser(app, trio[1]).get(f"/workspaces/{workspace}/plan"))
+    assert "Scope circulated" in other and "Add a milestone" not in other
+
+
+def test_the_dashboard_shows_notifications_until_read(app, trio, workspace, session) -> None:
+    lead = trio[0]
+    subject = lead.call(
+        "POST",
+        f"/api/v1/workspaces/{workspace}/subjects",
+        {"kind": "methodology", "title": "Methodology", "content": {"m": 1}},
+    ).get_json()["id"]
+    decision = lead.call(
+        "POST",
+        f"/api/v1/workspaces/{workspace}/decisions",
+        {"kind": "methodology", "subject_id": subject},
+    ).get_json()["id"]
+    lead.call(
+        "PUT",
+        f"/api/v1/workspaces/{workspace}/decisions/{decision}/deadline",
+        {"due_on": clock.today().isoformat()},
+    )
+    reminders.send_reminders(session)
+    session.commit()
+    browser = _browser(app, trio[2])
+    page = _text(browser.get("/workspaces"))
+    assert "For your attention" in page and "methodology decision is due" in page
+    browser.post("/workspaces/notifications/read")
+    assert "For your attention" not in _text(browser.get("/workspaces"))
