@@ -108,5 +108,6 @@ def _import_models() -> None:
     import app.audit  # noqa: F401
     import app.heartbeat  # noqa: F401
     import app.tenancy  # noqa: F401
+    import shared_workspace.documents.models  # noqa: F401
     import shared_workspace.models  # noqa: F401
     import tenants.models  # noqa: F401

@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     CheckConstraint,
     Date,
     ForeignKey,
@@ -261,6 +262,8 @@ class Approval(Base):
     verdict: Mapped[str] = mapped_column(String(20))
     reason: Mapped[str] = mapped_column(Text, default="")
     subject_hash: Mapped[str] = mapped_column(String(64))
+    #: The approver confirmed their inspectorate's red lines are respected (001 §5, §37).
+    red_lines_confirmed: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     voided_at: Mapped[datetime | None]
 
