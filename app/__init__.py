@@ -20,6 +20,7 @@ __all__ = ["Config", "ConfigError", "create_app", "__version__"]
 def create_app(config: Config | None = None) -> Flask:
     """Build the app from ``config`` (default: the environment); connects to nothing yet."""
     import shared_workspace.api  # noqa: F401 - adds routes to the API blueprint before registration
+    import shared_workspace.documents.api  # noqa: F401
     import shared_workspace.plan_api  # noqa: F401
     import tenants.api  # noqa: F401
     from app import api, db, jobs, logging, security, storage, web

@@ -157,6 +157,12 @@ def get_session() -> Session:
     return g.db_session
 
 
+def commit_despite_status() -> None:
+    """Keep this request's work although it answers with an error status: a 409 that reports
+    a conflict has just stored the writer's text so that it is never lost."""
+    g.commit_despite_status = True
+
+
 def init_app(app: Flask, database: Database) -> None:
     app.extensions["database"] = database
 
@@ -164,7 +170,7 @@ def init_app(app: Flask, database: Database) -> None:
     def _commit(response):  # type: ignore[no-untyped-def]
         session: Session | None = g.get("db_session")
         if session is not None:
-            if response.status_code < 400:
+            if response.status_code < 400 or g.get("commit_despite_status"):
                 session.commit()
             else:
                 session.rollback()

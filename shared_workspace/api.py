@@ -311,6 +311,7 @@ def answer_decision(workspace_id: int, decision_id: int) -> Response:
             _me(),
             approve=data["approve"],
             reason=data["reason"],
+            red_lines_confirmed=data["red_lines_confirmed"],
         )
     return dump(DecisionSchema(), decision)
 

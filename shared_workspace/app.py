@@ -11,6 +11,7 @@ def init_app(app: Flask) -> None:
     from app.web import NAV_ITEMS
     from shared_workspace import plan_views, views, work_views  # noqa: F401 (routes on views.bp)
     from shared_workspace.demo import seed_demo_workspace
+    from shared_workspace.documents import views as document_views  # noqa: F401
 
     app.register_blueprint(views.bp)
     app.register_blueprint(views.public_bp)

@@ -79,6 +79,24 @@ KINDS: dict[str, DecisionKind] = {
 }
 
 
+#: Decisions whose approvers confirm their red lines are respected (001 §5, §37).
+RED_LINE_KINDS = frozenset({"draft_to_hmis"})
+
+
+def _red_lines(session: Session, workspace: Workspace, tenant_id: int) -> list[str]:
+    from shared_workspace.documents.models import RedLine
+
+    return list(
+        session.scalars(
+            select(RedLine.text).where(
+                RedLine.workspace_id == workspace.id,
+                RedLine.tenant_id == tenant_id,
+                RedLine.withdrawn_at.is_(None),
+            )
+        )
+    )
+
+
 class DecisionError(ValueError):
     """A sign-off rule was broken; the message says what to do instead."""
 
@@ -233,8 +251,12 @@ def answer(
     *,
     approve: bool,
     reason: str = "",
+    red_lines_confirmed: bool = False,
 ) -> Decision:
-    """Record the user's inspectorate's answer; agree the decision when everyone has."""
+    """Record the user's inspectorate's answer; agree the decision when everyone has.
+
+    Approving the draft report (§37) needs the approver to confirm that their inspectorate's
+    red lines (§5) are respected, when it has recorded any."""
     if decision.status == "rejected":
         raise DecisionError("This decision was rejected. Change the subject to open a new one")
     if decision.status == "agreed":
@@ -249,6 +271,13 @@ def answer(
         raise DecisionError("The subject changed since this decision was opened. Reload it")
     if not approve and not reason.strip():
         raise DecisionError("Give a reason for rejecting, so the lead knows what to change")
+    if approve and decision.kind in RED_LINE_KINDS and not red_lines_confirmed:
+        lines = _red_lines(session, workspace, user.tenant_id)
+        if lines:
+            raise DecisionError(
+                f"Confirm that {user.tenant.short_name}'s red lines are respected in this "
+                "draft before approving it: " + "; ".join(f"“{line}”" for line in lines)
+            )
     for previous in live_approvals(decision):
         if previous.tenant_id == user.tenant_id:
             previous.voided_at = utcnow()  # a later answer replaces the inspectorate's earlier one
@@ -261,6 +290,7 @@ def answer(
             verdict="approved" if approve else "rejected",
             reason=reason.strip(),
             subject_hash=decision.subject_hash,
+            red_lines_confirmed=bool(approve and red_lines_confirmed),
         )
     )
     session.flush()

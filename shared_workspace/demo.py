@@ -12,6 +12,7 @@ from app.audit import Actor
 from app.clock import clock
 from app.db import set_context
 from shared_workspace import decisions, plan, reminders, service
+from shared_workspace.documents import demo as document_demo
 from shared_workspace.models import BodyType, Workspace, WorkspaceRole
 from tenants.models import Tenant, User
 
@@ -93,14 +94,7 @@ def seed_demo_workspace(session: Session, demo: bool) -> list[str]:
             _act(session, person)
             service.name_member(session, workspace, person=person, role=role, named_by=person)
     _act(session, lead)
-    terms = decisions.create_subject(
-        session,
-        workspace,
-        kind="terms_of_reference",
-        title="Terms of reference",
-        content=TERMS,
-        user=lead,
-    )
+    terms = document_demo.terms_of_reference(session, workspace, lead, TERMS)
     tor = decisions.propose(session, workspace, kind="terms_of_reference", subject=terms, user=lead)
     for tenant in (probation, prisons, cfrs):
         rep = _act(session, _user(session, tenant, "development.group.rep"))
@@ -178,6 +172,7 @@ def seed_demo_workspace(session: Session, demo: bool) -> list[str]:
         )
         if done:
             plan.update_milestone(session, workspace, milestone, lead, done=True)
+    document_demo.joint_report(session, workspace, tenants, _act, _user)
     set_context(session, tenant_id=None)
     reminders.send_reminders(session, today)
     set_context(session, tenant_id=None, platform_admin=True)

@@ -103,6 +103,8 @@ class DecisionCreateSchema(StrictSchema):
 class AnswerSchema(StrictSchema):
     approve = fields.Boolean(required=True)
     reason = fields.String(load_default="", validate=validate.Length(0, 5000))
+    #: For the draft report (§37): the approver confirms their red lines are respected.
+    red_lines_confirmed = fields.Boolean(load_default=False)
 
 
 class ApprovalSchema(Schema):
@@ -111,6 +113,7 @@ class ApprovalSchema(Schema):
     verdict = fields.String()
     reason = fields.String()
     subject_hash = fields.String()
+    red_lines_confirmed = fields.Boolean()
     created_at = fields.DateTime()
     voided_at = fields.DateTime()
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Any
 
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session, noload
@@ -260,12 +261,21 @@ def publish_terms_of_reference(session: Session, workspace: Workspace, user: Use
         "title": workspace.title,
         "lead": workspace.lead_tenant.name,
         "inspectorates": [p.tenant.name for p in workspace.participants],
-        "terms": agreed.subject.content,
+        "terms": _terms_to_publish(session, agreed.subject.content),
         "version": agreed.subject_version,
     }
     workspace.terms_published_at = utcnow()
     session.flush()
     return workspace
+
+
+def _terms_to_publish(session: Session, content: dict[str, Any]) -> dict[str, Any]:
+    """What the public page shows: a document's sections (cleaned HTML), or the structured
+    content of terms written through the API."""
+    from shared_workspace.documents.service import subject_sections
+
+    sections = subject_sections(session, content)
+    return content if sections is None else {"sections": sections}
 
 
 def letter_blockers(session: Session, workspace: Workspace, site: Site, send_on: date) -> list[str]:

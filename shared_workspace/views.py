@@ -11,6 +11,8 @@ from app.clock import clock
 from app.db import get_session, set_context
 from app.tenancy import get_or_404
 from shared_workspace import decisions, reminders, service
+from shared_workspace.documents import exports as document_exports
+from shared_workspace.documents import review
 from shared_workspace.exports import TERMS_SECTIONS
 from shared_workspace.models import (
     STAGES,
@@ -74,6 +76,10 @@ def show(workspace_id: int) -> str:
         stages=STAGES,
         missing_people=service.missing_people(db, workspace) if workspace.stage == 1 else [],
         waiting_for=lambda d: decisions.waiting_for(d, workspace),
+        red_line_kinds=decisions.RED_LINE_KINDS,
+        my_red_lines=[
+            line.text for line in review.red_lines(db, workspace) if line.tenant_id == me.tenant_id
+        ],
     )
 
 
@@ -94,6 +100,7 @@ def answer(workspace_id: int, decision_id: int) -> Response | str:
             current_user._get_current_object(),
             approve=approve,
             reason=reason,
+            red_lines_confirmed=request.form.get("red_lines_confirmed") == "yes",
         )
     except decisions.DecisionError as exc:
         flash(str(exc), "info")
@@ -139,6 +146,27 @@ def terms(workspace_id: int) -> str:
     return render_template("workspaces/terms.html", workspace=workspace, sections=TERMS_SECTIONS)
 
 
+def _document_terms(db, workspace: Workspace, subject, fmt: str) -> bytes:  # type: ignore[no-untyped-def]
+    """The terms of reference document at the version the subject names, in house style."""
+    from shared_workspace.documents.models import Document, DocumentVersion
+
+    document = db.get(Document, subject.content["document_id"])
+    row = db.scalar(
+        select(DocumentVersion).where(
+            DocumentVersion.document_id == subject.content["document_id"],
+            DocumentVersion.number == subject.content["version"],
+        )
+    )
+    if document is None or row is None:
+        abort(404)
+    draft = not decisions.is_agreed(db, workspace, "terms_of_reference")
+    if fmt == "pdf":
+        return document_exports.to_pdf(
+            document_exports.render_html(workspace, document, row, draft=draft)
+        )
+    return document_exports.to_docx(workspace, document, row, draft=draft)
+
+
 @bp.get("/<int:workspace_id>/terms-of-reference.<any(pdf, docx):fmt>")
 def export_terms(workspace_id: int, fmt: str) -> Response:
     """The terms of reference as PDF or DOCX; every download is audited."""
@@ -155,11 +183,13 @@ def export_terms(workspace_id: int, fmt: str) -> Response:
     )
     if subject is None:
         abort(404)
-    if fmt == "pdf":
-        body, mimetype = exports.terms_pdf(workspace, subject), "application/pdf"
+    if "document_id" in subject.content:
+        body = _document_terms(db, workspace, subject, fmt)
+    elif fmt == "pdf":
+        body = exports.terms_pdf(workspace, subject)
     else:
         body = exports.terms_docx(workspace, subject)
-        mimetype = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+    mimetype = document_exports.CONTENT_TYPES[fmt]
     audit.record(
         db,
         tenant_id=current_user.tenant_id,

@@ -4,7 +4,7 @@ checklists, the inspectorate's private area and the person's notifications."""
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from html import escape
 
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
@@ -13,15 +13,13 @@ from werkzeug.wrappers import Response
 
 from app.db import get_session
 from app.tenancy import get_or_404
-from shared_workspace import decisions, reminders, service
-from shared_workspace.exports import TERMS_SECTIONS
+from shared_workspace import reminders, service
+from shared_workspace.documents import service as documents
+from shared_workspace.documents.models import Document
 from shared_workspace.models import STAGES, ChecklistItem, PrivateNote, Subject, Workspace
 from shared_workspace.views import bp
 from tenants.models import User
 
-#: Annex 3 sections written as lists, one item a line.
-LIST_SECTIONS = {"criteria", "sites", "methodology"}
-MAX_SECTION_CHARS = 20_000
 MAX_NOTE_CHARS = 100_000
 
 
@@ -29,143 +27,55 @@ def _me() -> User:
     return current_user._get_current_object()  # type: ignore[no-any-return]
 
 
-def _terms(workspace: Workspace) -> Subject | None:
-    return get_session().scalar(
+def _legacy_sections(session, workspace: Workspace) -> list[dict[str, str]]:  # type: ignore[no-untyped-def]
+    """Terms written through the API as structured content, as document sections."""
+    subject = session.scalar(
         select(Subject)
         .where(Subject.workspace_id == workspace.id, Subject.kind == "terms_of_reference")
         .order_by(Subject.id.desc())
     )
-
-
-def _as_text(value: Any) -> str:
-    if isinstance(value, list):
-        return "\n".join(str(v) for v in value)
-    return "" if value is None else str(value)
-
-
-def _content_from_form() -> tuple[dict[str, Any], dict[str, str]]:
-    content: dict[str, Any] = {}
-    errors: dict[str, str] = {}
-    for key, heading in TERMS_SECTIONS:
-        text = request.form.get(key, "").replace("\r\n", "\n").strip()
-        if len(text) > MAX_SECTION_CHARS:
-            errors[key] = (
-                f"{heading} is {len(text):,} characters; keep it to {MAX_SECTION_CHARS:,} or "
-                "fewer (move detail into the methodology or an annex)"
-            )
-            continue
-        if any(ch < " " and ch not in "\n\t" for ch in text):
-            errors[key] = f"{heading} contains control characters; paste it as plain text"
-            continue
-        if not text:
-            continue
-        if key in LIST_SECTIONS:
-            content[key] = [line.strip() for line in text.split("\n") if line.strip()]
+    if subject is None or "document_id" in subject.content:
+        return []
+    sections = []
+    for key, title in documents.TERMS_SECTIONS:
+        value = subject.content.get(key)
+        if isinstance(value, list):
+            body = "<ul>" + "".join(f"<li>{escape(str(v))}</li>" for v in value) + "</ul>"
         else:
-            content[key] = text
-    return content, errors
+            body = f"<p>{escape(str(value))}</p>" if value else ""
+        sections.append({"key": key, "title": title, "body": body})
+    return sections
 
 
 @bp.route("/<int:workspace_id>/terms-of-reference", methods=["GET", "POST"])
 def edit_terms(workspace_id: int) -> str | Response:
-    """Edit the terms of reference; a save on an old version never overwrites a newer one."""
+    """The terms of reference are a co-edited document in annex 3's structure (§1, §8-9)."""
     db = get_session()
     workspace = get_or_404(db, Workspace, workspace_id)
-    subject = _terms(workspace)
-    me = _me()
-    errors: dict[str, str] = {}
-    conflict: list[tuple[str, str, str]] = []
-    current = {
-        key: _as_text(subject.content.get(key)) if subject else "" for key, _ in TERMS_SECTIONS
-    }
-    values = dict(current)
-    base_version = subject.version if subject else 0
-    if request.method == "POST":
-        content, errors = _content_from_form()
-        values = {
-            key: request.form.get(key, "")[: MAX_SECTION_CHARS + 1] for key, _ in TERMS_SECTIONS
-        }
-        sent_base = request.form.get("base_version", "")
-        if not sent_base.isdigit():
-            errors["base_version"] = "The page was incomplete; reload it and make your change again"
-        elif not errors and int(sent_base) != base_version:
-            # Someone saved since this writer opened the page: show both texts, keep theirs
-            # in the form, and let them save again on the new version.
-            conflict = [
-                (heading, current[key], values[key].replace("\r\n", "\n").strip())
-                for key, heading in TERMS_SECTIONS
-                if current[key] != values[key].replace("\r\n", "\n").strip()
-            ]
-            errors["terms"] = (
-                f"Someone saved version {base_version} while you were editing. Your text is "
-                "kept below: compare it with theirs, then save again"
-            )
-        elif not errors:
-            if subject is None:
-                decisions.create_subject(
-                    db,
-                    workspace,
-                    kind="terms_of_reference",
-                    title="Terms of reference",
-                    content=content,
-                    user=me,
-                )
-                flash("Terms of reference saved as version 1", "success")
-            else:
-                voided = decisions.update_subject(db, subject, content, me)
-                message = f"Terms of reference saved as version {subject.version}"
-                if voided:
-                    message += ": every inspectorate must approve this version again"
-                flash(message, "success")
-            return redirect(url_for("workspaces.edit_terms", workspace_id=workspace.id))
-    decision = None
-    if subject is not None:
-        decision = db.scalar(
-            select(decisions.Decision)
-            .where(
-                decisions.Decision.subject_id == subject.id,
-                decisions.Decision.kind == "terms_of_reference",
-            )
-            .order_by(decisions.Decision.id.desc())
-        )
-    return render_template(
-        "workspaces/terms_edit.html",
-        workspace=workspace,
-        subject=subject,
-        decision=decision,
-        sections=TERMS_SECTIONS,
-        list_sections=LIST_SECTIONS,
-        values=values,
-        base_version=base_version,
-        errors=errors,
-        conflict=conflict,
-        is_lead=me.tenant_id == workspace.lead_tenant_id,
-        max_chars=MAX_SECTION_CHARS,
+    existing = db.scalar(
+        select(Document.id)
+        .where(Document.workspace_id == workspace.id, Document.kind == "terms_of_reference")
+        .order_by(Document.id)
     )
-
-
-@bp.post("/<int:workspace_id>/terms-of-reference/propose")
-def propose_terms(workspace_id: int) -> Response:
-    """Ask every inspectorate to sign off the current version (§8-9)."""
-    db = get_session()
-    workspace = get_or_404(db, Workspace, workspace_id)
-    subject = _terms(workspace)
-    target = url_for("workspaces.edit_terms", workspace_id=workspace.id)
-    if subject is None:
-        flash("Write the terms of reference before asking for sign-off", "info")
-        return redirect(target)
-    due_on = _date(request.form.get("due_on", ""))
-    try:
-        if due_on is False:
-            raise decisions.DecisionError("Enter the deadline as a date, like 2027-01-31")
-        decisions.propose(
-            db, workspace, kind="terms_of_reference", subject=subject, user=_me(), due_on=due_on
+    if existing is None and request.method == "POST":
+        legacy = _legacy_sections(db, workspace)
+        if legacy:
+            document = documents.create_document(
+                db,
+                workspace,
+                _me(),
+                kind="terms_of_reference",
+                title=f"Terms of reference: {workspace.title}"[:300],
+                sections=legacy,
+            )
+        else:
+            document = documents.start_terms_of_reference(db, workspace, _me())
+        existing = document.id
+    if existing is not None:
+        return redirect(
+            url_for("workspaces.document", workspace_id=workspace.id, document_id=existing)
         )
-    except decisions.DecisionError as exc:
-        flash(str(exc), "info")
-        return redirect(target)
-    flash(f"Version {subject.version} is waiting for every inspectorate's sign-off", "success")
-    return redirect(target)
+    return render_template("workspaces/terms_start.html", workspace=workspace)
 
 
 @bp.post("/<int:workspace_id>/terms-of-reference/publish")

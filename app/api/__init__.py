@@ -90,7 +90,14 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(ApiError)
     def _api_error(exc: ApiError) -> Response:
-        return problem(exc.status, exc.title, exc.detail, errors=exc.errors, headers=exc.headers)
+        return problem(
+            exc.status,
+            exc.title,
+            exc.detail,
+            errors=exc.errors,
+            headers=exc.headers,
+            extensions=exc.extensions,
+        )
 
     @app.errorhandler(ValidationError)
     def _validation_error(exc: ValidationError) -> Response:

@@ -21,6 +21,7 @@ class ApiError(Exception):
         *,
         errors: dict[str, Any] | None = None,
         headers: dict[str, str] | None = None,
+        extensions: dict[str, Any] | None = None,
     ) -> None:
         super().__init__(detail or title)
         self.status = status
@@ -28,6 +29,8 @@ class ApiError(Exception):
         self.detail = detail
         self.errors = errors
         self.headers = headers or {}
+        #: Extra members of the problem document (RFC 9457 §3.2), e.g. a conflict's texts.
+        self.extensions = extensions or {}
 
 
 def problem(
@@ -37,10 +40,12 @@ def problem(
     *,
     errors: dict[str, Any] | None = None,
     headers: dict[str, str] | None = None,
+    extensions: dict[str, Any] | None = None,
 ) -> Response:
     from app.logging import current_request_id
 
-    body: dict[str, Any] = {"type": "about:blank", "title": title, "status": status}
+    body: dict[str, Any] = {**(extensions or {}), "type": "about:blank"}
+    body.update(title=title, status=status)
     if detail:
         body["detail"] = detail
     if errors:

@@ -70,7 +70,14 @@ def test_the_lead_works_through_the_inspection_pages(
     page.get_by_role("navigation").get_by_role("link", name="Joint inspections").click()
     page.get_by_role("link", name=re.compile("resettlement support")).first.click()
     nav = page.get_by_role("navigation", name="This inspection")
-    for name in ("Terms of reference", "Checklists", "Private area", "Timetable and plan"):
+    for name in (
+        "Terms of reference",
+        "Documents",
+        "Red lines",
+        "Checklists",
+        "Private area",
+        "Timetable and plan",
+    ):
         nav.get_by_role("link", name=name).click()
         expect(page.get_by_role("heading", level=1)).to_be_visible()
         assert_accessible(page)
@@ -84,9 +91,9 @@ def test_the_lead_works_through_the_inspection_pages(
     assert_accessible(page)
 
     nav.get_by_role("link", name="Terms of reference").click()
-    page.get_by_label("Aims").fill("To assess resettlement, end to end.")
-    page.get_by_role("button", name="Save a new version").click()
-    expect(page.locator(".govuk-notification-banner")).to_contain_text(
-        "every inspectorate must approve this version again"
-    )
-    expect(page.get_by_label("Aims")).to_have_value("To assess resettlement, end to end.")
+    page.get_by_role("link", name="Edit Aims").click()
+    page.get_by_label("Text").fill("To assess resettlement, end to end.")
+    page.get_by_role("button", name="Save section").click()
+    expect(page.locator(".govuk-notification-banner")).to_contain_text("Saved as version 3")
+    expect(page.locator("#section-aims")).to_contain_text("To assess resettlement, end to end.")
+    assert_accessible(page)

@@ -37,9 +37,40 @@ SEEDS = {
     " now() FROM decisions WHERE workspace_id = %(ws)s LIMIT 1",
     "milestones": "INSERT INTO milestones (workspace_id, stage, title, owner_tenant_id, due_on,"
     " created_at) VALUES (%(ws)s, 1, 'm', %(t)s, '2030-01-01', now())",
+    "documents": "INSERT INTO documents (workspace_id, kind, title, marking, head_number,"
+    " created_at, updated_at) VALUES (%(ws)s, 'report', 'r', 'OFFICIAL', 1, now(), now())",
+    "document_versions": "INSERT INTO document_versions (document_id, workspace_id, number,"
+    " base_number, sections, content_hash, tenant_id, note, created_at) SELECT id, %(ws)s, 1, 0,"
+    " '[]', 'h', %(t)s, '', now() FROM documents WHERE workspace_id = %(ws)s LIMIT 1",
+    "document_section_owners": "INSERT INTO document_section_owners (document_id, workspace_id,"
+    " section_key, tenant_id) SELECT id, %(ws)s, 'k', %(t)s FROM documents"
+    " WHERE workspace_id = %(ws)s LIMIT 1",
+    "document_pending_saves": "INSERT INTO document_pending_saves (document_id, workspace_id,"
+    " tenant_id, author_id, base_number, head_number, sections, conflicts, created_at) SELECT id,"
+    " %(ws)s, %(t)s, %(u)s, 1, 1, '[]', '[]', now() FROM documents WHERE workspace_id = %(ws)s"
+    " LIMIT 1",
+    "document_comments": "INSERT INTO document_comments (document_id, workspace_id, section_key,"
+    " quote, body, kind, source, response, author_id, tenant_id, created_at) SELECT id, %(ws)s,"
+    " 'k', '', 'b', 'comment', '', '', %(u)s, %(t)s, now() FROM documents"
+    " WHERE workspace_id = %(ws)s LIMIT 1",
+    "document_suggestions": "INSERT INTO document_suggestions (document_id, workspace_id,"
+    " section_key, operation, quote, text, reason, version_number, status, author_id, tenant_id,"
+    " created_at) SELECT id, %(ws)s, 'k', 'insert', '', 't', '', 1, 'open', %(u)s, %(t)s, now()"
+    " FROM documents WHERE workspace_id = %(ws)s LIMIT 1",
+    "red_lines": "INSERT INTO red_lines (workspace_id, tenant_id, text, author_id, created_at)"
+    " VALUES (%(ws)s, %(t)s, 'line', %(u)s, now())",
+    "document_presence": "INSERT INTO document_presence (document_id, workspace_id, user_id,"
+    " tenant_id, section_key, seen_at) SELECT id, %(ws)s, %(u)s, %(t)s, '', now() FROM documents"
+    " WHERE workspace_id = %(ws)s LIMIT 1",
+    "document_exports": "INSERT INTO document_exports (document_id, workspace_id, tenant_id,"
+    " requested_by_id, version_number, format, status, progress, storage_key, error, draft,"
+    " created_at) SELECT id, %(ws)s, %(t)s, %(u)s, 1, 'pdf', 'queued', 0, '', '', true, now()"
+    " FROM documents WHERE workspace_id = %(ws)s LIMIT 1",
     "private_notes": "INSERT INTO private_notes (workspace_id, tenant_id, author_id, title, body,"
     " created_at, updated_at) VALUES (%(ws)s, %(t)s, %(u)s, 'mine', '', now(), now())",
 }
+#: Participant-private tables: each participant's own rows only.
+PRIVATE = ("private_notes", "document_pending_saves", "document_exports")
 ORDER = [
     "workspace_participants",
     "workspace_members",
@@ -49,6 +80,15 @@ ORDER = [
     "decisions",
     "approvals",
     "milestones",
+    "documents",
+    "document_versions",
+    "document_section_owners",
+    "document_pending_saves",
+    "document_comments",
+    "document_suggestions",
+    "red_lines",
+    "document_presence",
+    "document_exports",
     "private_notes",
 ]
 
@@ -91,7 +131,7 @@ def world(owner: psycopg.Connection) -> Iterator[dict[str, int]]:
             for slug in (
                 members
                 if table
-                in ("workspace_participants", "private_notes", "workspace_members", "approvals")
+                in ("workspace_participants", "workspace_members", "approvals", *PRIVATE)
                 else members[:1]
             ):
                 owner.execute(SEEDS[table], {"ws": ws, "t": ids[slug], "u": ids[slug + "-user"]})
@@ -132,13 +172,15 @@ def test_participants_see_their_workspaces_and_nobody_else_does(table, app_conn,
     assert _visible(app_conn, table, world["ws-b"]) & ours == {world["WAB"], world["WB"]}
 
 
-def test_private_notes_are_seen_by_their_own_inspectorate_only(app_conn, world) -> None:
+@pytest.mark.parametrize("table", PRIVATE)
+def test_private_rows_are_seen_by_their_own_inspectorate_only(table, app_conn, world) -> None:
     with app_conn.transaction():
         app_conn.execute("SELECT set_config('app.tenant_id', %s, true)", (str(world["ws-a"]),))
         owners = {
             row[0]
             for row in app_conn.execute(
-                "SELECT tenant_id FROM private_notes WHERE workspace_id = %s", (world["WAB"],)
+                f"SELECT tenant_id FROM {table} WHERE workspace_id = %s",  # noqa: S608
+                (world["WAB"],),
             )
         }
     assert owners == {world["ws-a"]}

@@ -49,73 +49,76 @@ def _text(response) -> str:  # type: ignore[no-untyped-def]
     return response.get_data(as_text=True)
 
 
-TERMS = {
-    "background": "Why this inspection",
-    "aims": "To assess resettlement",
-    "question": "Does it work?",
-    "criteria": "Leadership\nPlanning",
-    "sites": "",
-    "methodology": "Interviews\nSurveys",
-    "timetable": "Spring fieldwork",
-}
+def _start_terms(app: Flask, party: Inspectorate, ws: int) -> tuple[FlaskClient, str]:
+    browser = _browser(app, party)
+    started = browser.post(f"/workspaces/{ws}/terms-of-reference")
+    assert started.status_code == 302
+    return browser, started.headers["Location"]
 
 
-def test_terms_of_reference_are_written_and_versioned_in_the_page(app, trio, workspace) -> None:
-    browser = _browser(app, trio[0])
-    path = f"/workspaces/{workspace}/terms-of-reference"
-    assert browser.get(path).status_code == 200
-    saved = browser.post(path, data={**TERMS, "base_version": "0"})
+def _save_section(browser: FlaskClient, doc_url: str, key: str, base: int, body: str):  # type: ignore[no-untyped-def]
+    return browser.post(f"{doc_url}/sections/{key}", data={"base_version": str(base), "body": body})
+
+
+def test_terms_of_reference_are_a_document_in_annex_3_structure(app, trio, workspace) -> None:
+    browser, doc_url = _start_terms(app, trio[0], workspace)
+    page = _text(browser.get(doc_url))
+    for heading in ("Background", "Aims", "The inspection question", "Criteria and sub-questions"):
+        assert heading in page
+    saved = _save_section(browser, doc_url, "aims", 1, "To assess resettlement.\n\nEnd to end.")
     assert saved.status_code == 302
-    page = _text(browser.get(path))
-    assert "Version 1" in page and "Does it work?" in page
-    again = browser.post(path, data={**TERMS, "aims": "Sharper aims", "base_version": "1"})
-    assert again.status_code == 302
-    body = trio[1].call("GET", f"/api/v1/workspaces/{workspace}/decisions").get_json()
-    assert body == []
-    page = _text(_browser(app, trio[1]).get(path))
-    assert "Version 2" in page and "Sharper aims" in page
+    page = _text(browser.get(doc_url))
+    assert "<p>To assess resettlement.</p><p>End to end.</p>" in page and "version 2" in page
+    # Asking again lands on the same document.
+    assert (
+        browser.get(f"/workspaces/{workspace}/terms-of-reference")
+        .headers["Location"]
+        .endswith(doc_url.rsplit("/workspaces", 1)[1])
+    )
 
 
-def test_a_save_on_an_old_version_keeps_both_texts(app, trio, workspace) -> None:
-    lead, prisons = _browser(app, trio[0]), _browser(app, trio[1])
-    path = f"/workspaces/{workspace}/terms-of-reference"
-    lead.post(path, data={**TERMS, "base_version": "0"})
-    lead.post(path, data={**TERMS, "aims": "The lead's aims", "base_version": "1"})
-    stale = prisons.post(path, data={**TERMS, "aims": "HMI Prisons' aims", "base_version": "1"})
-    assert stale.status_code == 200
-    page = _text(stale)
-    assert "Someone saved version 2 while you were editing" in page
-    assert "The lead&#39;s aims" in page and "HMI Prisons&#39; aims" in page
-    assert 'name="base_version" value="2"' in page  # saving again builds on the new version
-    content = trio[0].call("GET", f"/api/v1/workspaces/{workspace}").get_json()
-    assert content["id"] == workspace
+def test_a_save_on_an_old_version_shows_both_texts_and_loses_nothing(app, trio, workspace) -> None:
+    lead, doc_url = _start_terms(app, trio[0], workspace)
+    prisons = _browser(app, trio[1])
+    _save_section(lead, doc_url, "aims", 1, "<p>The lead's aims.</p>")
+    stale = _save_section(prisons, doc_url, "aims", 1, "<p>HMI Prisons' aims.</p>")
+    assert stale.status_code == 302 and "/pending/" in stale.headers["Location"]
+    page = _text(prisons.get(stale.headers["Location"]))
+    assert "The lead's aims." in page and "HMI Prisons' aims." in page
+    resolved = prisons.post(
+        stale.headers["Location"],
+        data={"choice-aims": "edited", "body-aims": "<p>Both sets of aims.</p>"},
+    )
+    assert resolved.status_code == 302
+    assert "Both sets of aims." in _text(lead.get(doc_url))
+    history = _text(lead.get(doc_url + "/history?from=2&to=3"))
+    assert trio[0].user.name in history and trio[1].user.name in history
+    assert "<ins>" in history
 
 
 @pytest.mark.parametrize(
-    ("field", "value", "message"),
+    ("base", "body", "status", "message"),
     [
-        ("aims", "x" * 20_001, "keep it to 20,000 or fewer"),
-        ("aims", "bad\x00text", "control characters"),
-        ("base_version", "abc", "reload it"),
+        ("1", "<p>" + "word " * 50_000 + "</p>", 422, "the limit is 200,000"),
+        ("abc", "<p>x</p>", 400, ""),
+        ("999", "<p>x</p>", 302, ""),
     ],
 )
-def test_bad_terms_are_refused_and_kept(app, trio, workspace, field, value, message) -> None:
-    browser = _browser(app, trio[0])
-    data = {**TERMS, "base_version": "0", field: value}
-    response = browser.post(f"/workspaces/{workspace}/terms-of-reference", data=data)
-    assert response.status_code == 200
+def test_bad_section_saves_are_refused(app, trio, workspace, base, body, status, message) -> None:
+    browser, doc_url = _start_terms(app, trio[0], workspace)
+    response = browser.post(f"{doc_url}/sections/aims", data={"base_version": base, "body": body})
+    assert response.status_code == status
     assert message in _text(response)
 
 
 def test_the_terms_go_for_sign_off_and_are_published_from_the_page(app, trio, workspace) -> None:
-    lead = _browser(app, trio[0])
-    path = f"/workspaces/{workspace}/terms-of-reference"
-    lead.post(path, data={**TERMS, "base_version": "0"})
+    lead, doc_url = _start_terms(app, trio[0], workspace)
+    _save_section(lead, doc_url, "question", 1, "<p>Does it work?</p>")
     due = clock.today() + timedelta(days=10)
-    lead.post(f"{path}/propose", data={"due_on": due.isoformat()})
+    lead.post(f"{doc_url}/sign-off", data={"kind": "terms_of_reference", "due_on": due.isoformat()})
     decision = trio[0].call("GET", f"/api/v1/workspaces/{workspace}/decisions").get_json()[0]
     assert (decision["kind"], decision["due_on"]) == ("terms_of_reference", due.isoformat())
-    early = lead.post(f"{path}/publish", follow_redirects=True)
+    early = lead.post(f"/workspaces/{workspace}/terms-of-reference/publish", follow_redirects=True)
     assert "You cannot publish" in _text(early)
     for party in trio:
         party.call(
@@ -123,9 +126,29 @@ def test_the_terms_go_for_sign_off_and_are_published_from_the_page(app, trio, wo
             f"/api/v1/workspaces/{workspace}/decisions/{decision['id']}/answer",
             {"approve": True},
         )
-    published = lead.post(f"{path}/publish", follow_redirects=True)
+    published = lead.post(
+        f"/workspaces/{workspace}/terms-of-reference/publish", follow_redirects=True
+    )
     assert "inspections in progress" in _text(published)
-    assert "Does it work?" in _text(app.test_client().get(f"/inspections-in-progress/{workspace}"))
+    public = _text(app.test_client().get(f"/inspections-in-progress/{workspace}"))
+    assert "<p>Does it work?</p>" in public
+    pdf = lead.get(f"/workspaces/{workspace}/terms-of-reference.pdf")
+    assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
+
+
+def test_terms_written_through_the_api_become_the_document(app, trio, workspace) -> None:
+    trio[0].call(
+        "POST",
+        f"/api/v1/workspaces/{workspace}/subjects",
+        {
+            "kind": "terms_of_reference",
+            "title": "ToR",
+            "content": {"question": "Is it <safe>?", "criteria": ["One", "Two"]},
+        },
+    )
+    browser, doc_url = _start_terms(app, trio[0], workspace)
+    page = _text(browser.get(doc_url))
+    assert "<p>Is it &lt;safe&gt;?</p>" in page and "<li>One</li>" in page
 
 
 def test_checklist_items_are_updated_and_added_in_the_page(app, trio, workspace) -> None:

@@ -55,7 +55,7 @@ class World:
 
 
 #: URL parameters that are not ids, and a value to fill them with.
-NON_ID_PARAMS = {"filename": "x", "token": "x", "fmt": "pdf"}
+NON_ID_PARAMS = {"filename": "x", "token": "x", "fmt": "pdf", "number": 1, "section_key": "intro"}
 #: URL parameter name -> function(session, world objects) returning tenant B's id for it.
 FOREIGN_IDS: dict[str, Callable[[Session, Any], int]] = {
     "user_id": lambda session, b: b["admin"].id,
@@ -67,6 +67,12 @@ FOREIGN_IDS: dict[str, Callable[[Session, Any], int]] = {
     "site_id": lambda session, b: b["site"].id,
     "item_id": lambda session, b: b["item"].id,
     "milestone_id": lambda session, b: b["milestone"].id,
+    "document_id": lambda session, b: b["document"].id,
+    "pending_id": lambda session, b: b["pending"].id,
+    "comment_id": lambda session, b: b["comment"].id,
+    "suggestion_id": lambda session, b: b["suggestion"].id,
+    "red_line_id": lambda session, b: b["red_line"].id,
+    "document_export_id": lambda session, b: b["document_export"].id,
 }
 
 
@@ -130,13 +136,60 @@ def _foreign_workspace(session: Session, tenant_b, b_admin) -> dict[str, Any]:  
     milestone = plan.add_milestone(
         session, workspace, b_admin, stage=1, title=f"{SECRET} milestone", due_on=date(2030, 1, 1)
     )
+    documents = _foreign_documents(session, workspace, b_admin)
     return {
+        **documents,
         "milestone": milestone,
         "workspace": workspace,
         "subject": subject,
         "decision": decision,
         "site": site,
         "item": item,
+    }
+
+
+def _foreign_documents(session: Session, workspace, b_admin) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+    """A document of tenant B's inspection with a conflict, a comment, a suggestion, a red
+    line and an export waiting."""
+    from shared_workspace.documents import review, service
+    from shared_workspace.documents.models import DocumentExport
+
+    document = service.create_document(
+        session,
+        workspace,
+        b_admin,
+        kind="report",
+        title=f"{SECRET} report",
+        sections=[{"key": "intro", "title": f"{SECRET} intro", "body": f"<p>{SECRET}</p>"}],
+    )
+    sections = [{"key": "intro", "title": "Intro", "body": "<p>one</p>"}]
+    service.save(session, workspace, document, b_admin, base_number=1, sections=sections)
+    clash = [{"key": "intro", "title": "Intro", "body": f"<p>{SECRET} two</p>"}]
+    pending = service.save(session, workspace, document, b_admin, base_number=1, sections=clash)
+    comment = review.add_comment(
+        session, document, b_admin, section_key="intro", body=f"{SECRET} comment"
+    )
+    suggestion = review.suggest(
+        session, document, b_admin, section_key="intro", operation="insert", text=SECRET
+    )
+    red_line = review.add_red_line(session, workspace, b_admin, f"{SECRET} red line")
+    export = DocumentExport(
+        document_id=document.id,
+        workspace_id=workspace.id,
+        tenant_id=b_admin.tenant_id,
+        requested_by_id=b_admin.id,
+        version_number=1,
+        format="pdf",
+    )
+    session.add(export)
+    session.flush()
+    return {
+        "document": document,
+        "pending": pending.pending,
+        "comment": comment,
+        "suggestion": suggestion,
+        "red_line": red_line,
+        "document_export": export,
     }
 
 
