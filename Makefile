@@ -47,6 +47,7 @@ test: setup services
 
 ## make bench [ONLY=name]: run the benchmarks; each prints one BENCH line
 bench: setup services
+	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[test,bench]'
 	$(PY) -m bench $(ONLY)
 
 lint: setup

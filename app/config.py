@@ -62,6 +62,11 @@ class Config:
     s3_secret_access_key: str = ""
     #: Public base URL, used in links that leave the request (emails, presigned folder URLs).
     base_url: str = "http://127.0.0.1:5000"
+    #: Where mail goes: ``smtp://user:password@host:587`` (STARTTLS; ``smtps://`` for TLS) or
+    #: ``outbox:///path``, a folder of .eml files (the default, under instance/outbox).
+    mail_url: str = ""
+    #: The From address of letters and notices.
+    mail_from: str = "cjji@example.gov.uk"
     debug: bool = False
     log_level: str = "INFO"
     #: Run in-process jobs at once in the calling thread (tests, CLI one-shots).
@@ -90,6 +95,8 @@ class Config:
             s3_access_key_id=env.get("S3_ACCESS_KEY_ID") or "",
             s3_secret_access_key=env.get("S3_SECRET_ACCESS_KEY") or "",
             base_url=(env.get("BASE_URL") or "http://127.0.0.1:5000").rstrip("/"),
+            mail_url=env.get("MAIL_URL") or f"outbox://{instance / 'outbox'}",
+            mail_from=env.get("MAIL_FROM") or "cjji@example.gov.uk",
             debug=_bool(env.get("FLASK_DEBUG")),
             log_level=(env.get("LOG_LEVEL") or "INFO").upper(),
             jobs_eager=_bool(env.get("JOBS_EAGER")),
@@ -125,6 +132,8 @@ class Config:
             )
         if not (self.storage_url.startswith("s3://") or self.storage_url.startswith("file://")):
             raise ConfigError("STORAGE_URL must start with s3:// or file://")
+        if self.mail_url and not self.mail_url.startswith(("smtp://", "smtps://", "outbox://")):
+            raise ConfigError("MAIL_URL must start with smtp://, smtps:// or outbox://")
         if not self.is_production:
             return
         if not self.secret_key or self.secret_key == DEV_SECRET_KEY:
@@ -141,3 +150,5 @@ class Config:
             raise ConfigError("STORAGE_URL must be an s3:// bucket in production")
         if not self.base_url.startswith("https://"):
             raise ConfigError("BASE_URL must be an https:// address in production")
+        if not self.mail_url.startswith(("smtp://", "smtps://")):
+            raise ConfigError("MAIL_URL must be an smtp:// or smtps:// server in production")

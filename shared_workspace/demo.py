@@ -14,6 +14,7 @@ from app.db import set_context
 from shared_workspace import decisions, plan, reminders, service
 from shared_workspace.documents import demo as document_demo
 from shared_workspace.models import BodyType, Workspace, WorkspaceRole
+from shared_workspace.stakeholders import demo as stakeholder_demo
 from tenants.models import Tenant, User
 
 TITLE = "Joint thematic inspection of resettlement support for people leaving prison"
@@ -173,6 +174,7 @@ def seed_demo_workspace(session: Session, demo: bool) -> list[str]:
         if done:
             plan.update_milestone(session, workspace, milestone, lead, done=True)
     document_demo.joint_report(session, workspace, tenants, _act, _user)
+    stakeholder_demo.seed(session, workspace, tenants, _act, _user)
     set_context(session, tenant_id=None)
     reminders.send_reminders(session, today)
     set_context(session, tenant_id=None, platform_admin=True)

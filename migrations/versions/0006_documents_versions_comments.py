@@ -209,8 +209,14 @@ def upgrade() -> None:
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("resolved_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("resolved_number", sa.Integer(), nullable=True),
+        sa.Column("superseded_by_id", sa.Integer(), nullable=True),
         sa.ForeignKeyConstraint(
             ["author_id"], ["users.id"], name=op.f("fk_document_pending_saves_author_id_users")
+        ),
+        sa.ForeignKeyConstraint(
+            ["superseded_by_id"],
+            ["document_pending_saves.id"],
+            name=op.f("fk_document_pending_saves_superseded_by_id_document_pending_saves"),
         ),
         sa.ForeignKeyConstraint(
             ["document_id"],

@@ -77,6 +77,8 @@ class DocumentVersion(Base):
 
     __tablename__ = "document_versions"
     __workspace_scoped__ = True
+    #: The audit log records the content hash, not a second copy of the whole text.
+    __audit_redact__ = frozenset({"sections"})
 
     id: Mapped[int] = mapped_column(primary_key=True)
     document_id: Mapped[int] = mapped_column(ForeignKey("documents.id"))
@@ -123,6 +125,7 @@ class PendingSave(Base):
     __tablename__ = "document_pending_saves"
     __workspace_scoped__ = True
     __participant_private__ = True
+    __audit_redact__ = frozenset({"sections", "conflicts"})
 
     id: Mapped[int] = mapped_column(primary_key=True)
     document_id: Mapped[int] = mapped_column(ForeignKey("documents.id"), index=True)
@@ -138,6 +141,8 @@ class PendingSave(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     resolved_at: Mapped[datetime | None]
     resolved_number: Mapped[int | None] = mapped_column(Integer)
+    #: When resolving it met yet another newer save: the pending save that carries it on.
+    superseded_by_id: Mapped[int | None] = mapped_column(ForeignKey("document_pending_saves.id"))
 
 
 class Comment(Base):

@@ -90,8 +90,13 @@ def new_key() -> str:
     return uuid.uuid4().hex
 
 
-def clean_sections(raw: Sequence[Mapping[str, Any]]) -> Version:
-    """Validate and sanitise sections sent by a writer; errors name the section to fix."""
+def clean_sections(
+    raw: Sequence[Mapping[str, Any]], known: frozenset[str] | set[str] = frozenset()
+) -> Version:
+    """Validate and sanitise sections sent by a writer; errors name the section to fix.
+
+    Bodies in ``known`` (the stored, already clean bodies of the version the writer started
+    from) are kept as they are: a save that changes one section cleans one section."""
     if len(raw) > MAX_SECTIONS:
         raise DocumentError(
             f"A document can have at most {MAX_SECTIONS} sections; split it into two documents",
@@ -113,8 +118,9 @@ def clean_sections(raw: Sequence[Mapping[str, Any]]) -> Version:
         if key in seen:
             raise DocumentError(f"Two sections share the key {key}", "sections")
         seen.add(key)
+        body = str(row.get("body") or "")
         try:
-            body = richtext.clean_section(str(row.get("body") or ""))
+            body = body if body in known else richtext.clean_section(body)
         except richtext.SectionTooLarge as exc:
             raise DocumentError(f"“{title}”: {exc}", "sections") from None
         sections.append(Section(key, title, body))
@@ -276,9 +282,6 @@ def save(
     On the head: a new version. On an older version: merged with everything saved since when
     the edits do not overlap; otherwise nothing is saved and a PendingSave keeps the writer's
     text with both sides of every conflicting section until they resolve it."""
-    pending_version = (
-        sections if _is_version(sections) else clean_sections(sections)  # type: ignore[arg-type]
-    )
     document = _lock(session, document)
     if base_number < 1 or base_number > document.head_number:
         raise StaleVersion(
@@ -286,6 +289,11 @@ def save(
         )
     base_row = version(session, document, base_number)
     base = as_version(base_row.sections)
+    pending_version = (
+        sections  # type: ignore[assignment]
+        if _is_version(sections)
+        else clean_sections(sections, known={s.body for s in base})  # type: ignore[arg-type]
+    )
     _check_may_edit(session, workspace, document, user, base, pending_version)
     if base_number == document.head_number:
         if content_hash(pending_version) == base_row.content_hash:
@@ -387,10 +395,14 @@ def resolve_pending(
         sections=chosen,
         note=f"resolved a conflict with version {pending.head_number}",
     )
-    if saved.version is not None:
-        pending.resolved_at = utcnow()
-        pending.resolved_number = saved.version.number
-        session.flush()
+    # Either way this pending save is finished: resolved into a version, or carried whole
+    # into the new pending save (which holds the writer's resolution against the newer head).
+    # Leaving it open would offer the writer an obsolete conflict to resolve again.
+    pending.resolved_at = utcnow()
+    pending.resolved_number = saved.version.number if saved.version is not None else None
+    if saved.pending is not None:
+        pending.superseded_by_id = saved.pending.id
+    session.flush()
     return saved
 
 

@@ -17,6 +17,7 @@ SAFE_PRODUCTION = {
     "REDIS_URL": "redis://redis:6379/0",
     "STORAGE_URL": "s3://evidence",
     "BASE_URL": "https://joint-inspections.example",
+    "MAIL_URL": "smtp://cjji:secret@smtp.example:587",
 }
 
 
@@ -42,6 +43,8 @@ def test_a_safe_production_configuration_is_accepted() -> None:
         ({"REDIS_URL": ""}, "REDIS_URL must be set"),
         ({"STORAGE_URL": "file:///tmp/x"}, "s3://"),
         ({"BASE_URL": "http://insecure.example"}, "https://"),
+        ({"MAIL_URL": ""}, "MAIL_URL must be an smtp"),
+        ({"MAIL_URL": "outbox:///tmp/mail"}, "MAIL_URL must be an smtp"),
     ],
 )
 def test_production_refuses_unsafe_settings(change: dict[str, str], reason: str) -> None:
@@ -50,7 +53,13 @@ def test_production_refuses_unsafe_settings(change: dict[str, str], reason: str)
 
 
 @pytest.mark.parametrize(
-    "env", [{"FLASK_DEBUG": "maybe"}, {"DB_POOL_SIZE": "lots"}, {"STORAGE_URL": "ftp://x"}]
+    "env",
+    [
+        {"FLASK_DEBUG": "maybe"},
+        {"DB_POOL_SIZE": "lots"},
+        {"STORAGE_URL": "ftp://x"},
+        {"MAIL_URL": "http://mail"},
+    ],
 )
 def test_malformed_values_are_refused_with_the_setting_named(env: dict[str, str]) -> None:
     with pytest.raises(ConfigError):

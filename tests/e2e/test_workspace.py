@@ -74,6 +74,7 @@ def test_the_lead_works_through_the_inspection_pages(
         "Terms of reference",
         "Documents",
         "Red lines",
+        "Stakeholders",
         "Checklists",
         "Private area",
         "Timetable and plan",
@@ -96,4 +97,32 @@ def test_the_lead_works_through_the_inspection_pages(
     page.get_by_role("button", name="Save section").click()
     expect(page.locator(".govuk-notification-banner")).to_contain_text("Saved as version 3")
     expect(page.locator("#section-aims")).to_contain_text("To assess resettlement, end to end.")
+    assert_accessible(page)
+
+
+def test_the_consolidated_list_names_each_stakeholder_once(
+    page: Any, live_server: str, e2e_app: Flask
+) -> None:
+    assert e2e_app.test_cli_runner().invoke(args=["seed", "--demo"]).exit_code == 0
+    page.goto(live_server + "/sign-in")
+    page.get_by_label("Email address", exact=True).fill("lead.inspector@hmiprisons.example.gov.uk")
+    page.get_by_label("Password", exact=True).fill(DEMO_PASSWORD)
+    page.get_by_role("button", name="Sign in", exact=True).click()
+    page.goto(live_server + "/stakeholders")
+    expect(page.get_by_role("heading", name="HMI Prisons stakeholders")).to_be_visible()
+    assert_accessible(page)
+    page.goto(live_server + "/workspaces")
+    page.get_by_role("link", name=re.compile("resettlement support")).first.click()
+    page.get_by_role("navigation", name="This inspection").get_by_role(
+        "link", name="Stakeholders"
+    ).click()
+    table = page.get_by_role("table", name="Consolidated distribution list")
+    expect(table).to_be_visible()
+    # Jane Smith of the Ministry of Justice was nominated by two inspectorates: listed once;
+    # Jane Smith of the Home Office is someone else.
+    expect(table.get_by_role("row", name=re.compile("Ministry of Justice|MoJ"))).to_have_count(2)
+    expect(
+        table.get_by_role("row", name=re.compile("jane.smith@justice.gov.uk", re.I))
+    ).to_have_count(1)
+    expect(table.get_by_role("row", name=re.compile("homeoffice"))).to_have_count(1)
     assert_accessible(page)

@@ -66,6 +66,22 @@ SEEDS = {
     " requested_by_id, version_number, format, status, progress, storage_key, error, draft,"
     " created_at) SELECT id, %(ws)s, %(t)s, %(u)s, 1, 'pdf', 'queued', 0, '', '', true, now()"
     " FROM documents WHERE workspace_id = %(ws)s LIMIT 1",
+    "stakeholder_nominations": "INSERT INTO stakeholder_nominations (workspace_id, tenant_id,"
+    " entry_id, purpose, kind, title, given_name, family_name, role, organisation, emails,"
+    " phones, address, category, created_at) SELECT %(ws)s, %(t)s, n, 'both', 'person', '',"
+    " 'A', 'B', '', '', '[]', '[]', '', 'other', now() FROM generate_series(1, 2) AS n",
+    "distribution_lists": "INSERT INTO distribution_lists (workspace_id, mode, status, progress,"
+    " stats) VALUES (%(ws)s, 'lead_sends_all', 'empty', 0, '{}')",
+    "distribution_recipients": "INSERT INTO distribution_recipients (workspace_id, name, role,"
+    " organisation, email, phone, address, category, sender_tenant_id, sources, reasons) VALUES"
+    " (%(ws)s, 'n', '', '', '', '', '', 'other', %(t)s, '[]', '[]')",
+    "stakeholder_match_candidates": "INSERT INTO stakeholder_match_candidates (workspace_id,"
+    " left_id, right_id, score, reasons) SELECT %(ws)s, min(id), max(id), 0.5, '[]' FROM"
+    " stakeholder_nominations WHERE workspace_id = %(ws)s",
+    "stakeholder_match_decisions": "INSERT INTO stakeholder_match_decisions (workspace_id,"
+    " left_id, right_id, same, tenant_id, decided_by_id, decided_at) SELECT %(ws)s, min(id),"
+    " max(id), false, %(t)s, %(u)s, now() FROM stakeholder_nominations"
+    " WHERE workspace_id = %(ws)s",
     "private_notes": "INSERT INTO private_notes (workspace_id, tenant_id, author_id, title, body,"
     " created_at, updated_at) VALUES (%(ws)s, %(t)s, %(u)s, 'mine', '', now(), now())",
 }
@@ -89,6 +105,11 @@ ORDER = [
     "red_lines",
     "document_presence",
     "document_exports",
+    "stakeholder_nominations",
+    "distribution_lists",
+    "distribution_recipients",
+    "stakeholder_match_candidates",
+    "stakeholder_match_decisions",
     "private_notes",
 ]
 
@@ -130,8 +151,7 @@ def world(owner: psycopg.Connection) -> Iterator[dict[str, int]]:
         for table in ORDER:
             for slug in (
                 members
-                if table
-                in ("workspace_participants", "workspace_members", "approvals", *PRIVATE)
+                if table in ("workspace_participants", "workspace_members", "approvals", *PRIVATE)
                 else members[:1]
             ):
                 owner.execute(SEEDS[table], {"ws": ws, "t": ids[slug], "u": ids[slug + "-user"]})

@@ -70,6 +70,18 @@ def _seed_two_tenants(owner: psycopg.Connection) -> tuple[int, int]:
             (tenant, user),
         )
         owner.execute(
+            "INSERT INTO stakeholder_entries (tenant_id, kind, title, given_name, family_name,"
+            " role, organisation, emails, phones, address, category, tags, consent,"
+            " do_not_contact, notes, created_at, updated_at) VALUES (%s, 'person', '', 'A', 'B',"
+            " '', '', '[]', '[]', '', 'other', '[]', true, false, 'private', now(), now())",
+            (tenant,),
+        )
+        owner.execute(
+            "INSERT INTO stakeholder_imports (tenant_id, filename, rows, status, created_by_id,"
+            " created_at, imported) VALUES (%s, 'f.csv', '[]', 'previewed', %s, now(), 0)",
+            (tenant, user),
+        )
+        owner.execute(
             "INSERT INTO audit_chain_heads (tenant_id, seq, hash) VALUES (%s, 1, 'h')", (tenant,)
         )
         owner.execute(

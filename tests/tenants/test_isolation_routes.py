@@ -73,6 +73,9 @@ FOREIGN_IDS: dict[str, Callable[[Session, Any], int]] = {
     "suggestion_id": lambda session, b: b["suggestion"].id,
     "red_line_id": lambda session, b: b["red_line"].id,
     "document_export_id": lambda session, b: b["document_export"].id,
+    "entry_id": lambda session, b: b["entry"].id,
+    "import_id": lambda session, b: b["import"].id,
+    "nomination_id": lambda session, b: b["nomination"].id,
 }
 
 
@@ -137,8 +140,10 @@ def _foreign_workspace(session: Session, tenant_b, b_admin) -> dict[str, Any]:  
         session, workspace, b_admin, stage=1, title=f"{SECRET} milestone", due_on=date(2030, 1, 1)
     )
     documents = _foreign_documents(session, workspace, b_admin)
+    stakeholders = _foreign_stakeholders(session, workspace, b_admin)
     return {
         **documents,
+        **stakeholders,
         "milestone": milestone,
         "workspace": workspace,
         "subject": subject,
@@ -191,6 +196,27 @@ def _foreign_documents(session: Session, workspace, b_admin) -> dict[str, Any]: 
         "red_line": red_line,
         "document_export": export,
     }
+
+
+def _foreign_stakeholders(session: Session, workspace, b_admin) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+    """Tenant B's directory entry, an import waiting and a nomination in its inspection."""
+    from shared_workspace.stakeholders import directory, lists
+
+    entry = directory.save_entry(
+        session,
+        b_admin,
+        {
+            "given_name": SECRET,
+            "family_name": "Person",
+            "emails": "zz-secret@tenant-b.example.gov.uk",
+            "notes": SECRET,
+        },
+    )
+    batch = directory.preview(
+        session, b_admin, "list.csv", f"given_name,family_name\n{SECRET},Two\n".encode()
+    )
+    (nomination,) = lists.nominate(session, workspace, b_admin, [entry.id])
+    return {"entry": entry, "import": batch, "nomination": nomination}
 
 
 def _rules(app: Flask) -> list[tuple[Rule, str]]:

@@ -393,3 +393,43 @@ def test_exports_carry_marking_draft_and_version_and_are_audited(
         "GET", f"/api/v1/workspaces/{workspace}/document-exports/{export.get_json()['id']}"
     )
     assert other.status_code == 404  # an export belongs to the inspectorate that asked for it
+
+
+def test_a_resolution_that_conflicts_again_supersedes_the_first_pending_save(
+    trio, workspace
+) -> None:
+    """Found by the concurrency benchmark: the first pending save stayed open and resolving it
+    later as "mine" silently dropped a paragraph someone else had saved."""
+    lead, prisons, _ = trio
+    created = _create(lead, workspace, sections=[{"key": "s", "title": "S", "body": "<p>One.</p>"}])
+    path = f"/api/v1/workspaces/{workspace}/documents/{created.get_json()['id']}"
+    v1 = created.headers["ETag"]
+    v2 = _put(lead, path, v1, [{"key": "s", "title": "S", "body": "<p>One.</p><p>A first.</p>"}])
+    first = _put(
+        prisons, path, v1, [{"key": "s", "title": "S", "body": "<p>One.</p><p>B first.</p>"}]
+    )
+    assert first.status_code == 409
+    _put(
+        lead,
+        path,
+        v2.headers["ETag"],
+        [{"key": "s", "title": "S", "body": "<p>One.</p><p>A first.</p><p>A second.</p>"}],
+    )
+    again = prisons.call(
+        "POST",
+        first.get_json()["resolve"],
+        {"resolutions": {"s": "<p>One.</p><p>A first.</p><p>B first.</p>"}},
+    )
+    assert again.status_code == 409  # lead saved the same place again meanwhile
+    stale = prisons.call(
+        "POST", first.get_json()["resolve"], {"resolutions": {"s": "<p>One.</p><p>B first.</p>"}}
+    )
+    assert stale.status_code == 422 and "already resolved" in stale.get_json()["detail"]
+    done = prisons.call(
+        "POST",
+        again.get_json()["resolve"],
+        {"resolutions": {"s": "<p>One.</p><p>A first.</p><p>A second.</p><p>B first.</p>"}},
+    )
+    assert done.status_code == 200
+    body = done.get_json()["sections"][0]["body"]
+    assert body.count("A first.") == 1 and body.count("B first.") == 1 and "A second." in body

@@ -1,0 +1,401 @@
+"""Each inspectorate's own stakeholder directory: add and edit entries, import CSV or XLSX
+with a preview and a row-by-row report (nothing silently dropped or changed), export CSV with
+formulas neutralised."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+import phonenumbers
+from email_validator import EmailNotValidError, validate_email
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from app.db import utcnow
+from shared_workspace.stakeholders.models import (
+    CATEGORIES,
+    ENTRY_KINDS,
+    ImportBatch,
+    StakeholderEntry,
+)
+from tenants.models import User
+
+#: Largest file accepted for import; a directory of 50,000 rows fits in a few megabytes.
+MAX_IMPORT_BYTES = 10 * 1024 * 1024
+MAX_IMPORT_ROWS = 50_000
+COLUMNS = (
+    "kind",
+    "title",
+    "given_name",
+    "family_name",
+    "role",
+    "organisation",
+    "emails",
+    "phones",
+    "address",
+    "category",
+    "tags",
+    "consent",
+    "do_not_contact",
+    "notes",
+)
+LIMITS = {
+    "title": 40,
+    "given_name": 100,
+    "family_name": 100,
+    "role": 200,
+    "organisation": 300,
+    "address": 1000,
+    "notes": 5000,
+}
+#: What a spreadsheet may run as a formula when a cell starts with it (CSV injection).
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+class DirectoryError(ValueError):
+    def __init__(self, message: str, field: str = "_file") -> None:
+        super().__init__(message)
+        self.field = field
+
+
+def _split(value: str) -> list[str]:
+    return [part.strip() for part in value.replace(";", ",").split(",") if part.strip()]
+
+
+def _bool(value: str, default: bool) -> bool | None:
+    text = value.strip().lower()
+    if not text:
+        return default
+    if text in ("yes", "y", "true", "1"):
+        return True
+    if text in ("no", "n", "false", "0"):
+        return False
+    return None
+
+
+def check(values: Mapping[str, Any]) -> tuple[dict[str, Any], list[str], list[str]]:
+    """An entry's fields from raw values, with the errors that stop it and the warnings that
+    do not. Values are kept as written (only trimmed); nothing is silently corrected."""
+    errors: list[str] = []
+    warnings: list[str] = []
+    raw = {key: str(values.get(key) or "").strip() for key in COLUMNS}
+    for key, value in raw.items():
+        if any(ch < " " and ch not in "\n\t" for ch in value):
+            errors.append(f"{key}: remove the hidden control characters")
+        if key in LIMITS and len(value) > LIMITS[key]:
+            errors.append(f"{key}: {len(value)} characters, the limit is {LIMITS[key]}")
+        if value.startswith(FORMULA_PREFIXES[:4]) and key not in ("phones",):
+            warnings.append(
+                f"{key}: starts with {value[0]!r}; kept as text, never run as a formula"
+            )
+    kind = raw["kind"] or "person"
+    if kind not in ENTRY_KINDS:
+        errors.append(f"kind: {kind!r} is not one of {', '.join(ENTRY_KINDS)}")
+    category = raw["category"].lower().replace(" ", "_") or "other"
+    if category not in CATEGORIES:
+        errors.append(f"category: {raw['category']!r} is not one of {', '.join(CATEGORIES)}")
+    if not (raw["given_name"] or raw["family_name"] or raw["role"] or raw["organisation"]):
+        errors.append("give a name, a role or an organisation")
+    emails = _split(raw["emails"])
+    for email in emails:
+        try:
+            validate_email(email, check_deliverability=False)
+        except EmailNotValidError as exc:
+            errors.append(f"emails: {email!r} is not a valid address ({exc})")
+    phones = _split(raw["phones"])
+    for phone in phones:
+        try:
+            parsed = phonenumbers.parse(phone, "GB")
+            valid = phonenumbers.is_valid_number(parsed)
+        except phonenumbers.NumberParseException:
+            valid = False
+        if not valid:
+            errors.append(f"phones: {phone!r} is not a valid phone number")
+    consent = _bool(raw["consent"], True)
+    do_not_contact = _bool(raw["do_not_contact"], False)
+    if consent is None:
+        errors.append("consent: write yes or no")
+    if do_not_contact is None:
+        errors.append("do_not_contact: write yes or no")
+    fields = {
+        "kind": kind,
+        "title": raw["title"],
+        "given_name": raw["given_name"],
+        "family_name": raw["family_name"],
+        "role": raw["role"],
+        "organisation": raw["organisation"],
+        "emails": emails,
+        "phones": phones,
+        "address": raw["address"],
+        "category": category,
+        "tags": _split(raw["tags"]),
+        "consent": bool(consent),
+        "do_not_contact": bool(do_not_contact),
+        "notes": raw["notes"],
+    }
+    return fields, errors, warnings
+
+
+def save_entry(
+    session: Session, user: User, values: Mapping[str, Any], entry: StakeholderEntry | None = None
+) -> StakeholderEntry:
+    """Add or change an entry of the user's own directory; DirectoryError lists every problem."""
+    fields, errors, _warnings = check(values)
+    if errors:
+        raise DirectoryError("; ".join(errors), "entry")
+    if entry is None:
+        entry = StakeholderEntry(tenant_id=user.tenant_id)
+        session.add(entry)
+    for key, value in fields.items():
+        setattr(entry, key, value)
+    session.flush()
+    return entry
+
+
+def search(
+    session: Session, text: str = "", category: str = "", limit: int = 200, offset: int = 0
+) -> list[StakeholderEntry]:
+    """The tenant's entries (the session is tenant-scoped), filtered, by family name."""
+    query = select(StakeholderEntry)
+    if text:
+        like = f"%{text.replace('%', '').replace('_', '')[:100]}%"
+        query = query.where(
+            or_(
+                StakeholderEntry.given_name.ilike(like),
+                StakeholderEntry.family_name.ilike(like),
+                StakeholderEntry.organisation.ilike(like),
+                StakeholderEntry.role.ilike(like),
+            )
+        )
+    if category in CATEGORIES:
+        query = query.where(StakeholderEntry.category == category)
+    return list(
+        session.scalars(
+            query.order_by(StakeholderEntry.family_name, StakeholderEntry.organisation)
+            .limit(limit)
+            .offset(offset)
+        )
+    )
+
+
+def _decode(data: bytes) -> tuple[str, list[str]]:
+    """The text of a CSV upload; UTF-8 (with or without BOM) or, failing that, Windows-1252."""
+    try:
+        return data.decode("utf-8-sig"), []
+    except UnicodeDecodeError:
+        pass
+    try:
+        text = data.decode("cp1252")
+    except UnicodeDecodeError:
+        raise DirectoryError(
+            "The file is not UTF-8 or Windows text. Save it as “CSV UTF-8” and upload it again"
+        ) from None
+    return text, ["The file was not UTF-8; it was read as Windows-1252. Check accented names."]
+
+
+def _header(cells: Sequence[str]) -> list[str]:
+    header = [str(c or "").strip().lower().replace(" ", "_") for c in cells]
+    known = [h for h in header if h in COLUMNS]
+    if not known or not ({"given_name", "family_name", "organisation", "role"} & set(known)):
+        raise DirectoryError(
+            "The first row must name the columns, e.g. "
+            + ", ".join(COLUMNS[:7])
+            + ". Download the template for every column"
+        )
+    return header
+
+
+def read_rows(filename: str, data: bytes) -> tuple[list[dict[str, Any]], list[str]]:
+    """Rows of a CSV or XLSX upload as {line, values}; file-level notes alongside."""
+    if len(data) > MAX_IMPORT_BYTES:
+        raise DirectoryError(
+            f"The file is {len(data) / 1024 / 1024:.0f} MB; the limit is "
+            f"{MAX_IMPORT_BYTES // 1024 // 1024} MB. Split it into smaller files"
+        )
+    if not data:
+        raise DirectoryError("The file is empty")
+    lower = filename.lower()
+    notes: list[str] = []
+    if lower.endswith(".xlsx"):
+        rows = _xlsx_rows(data)
+    elif lower.endswith(".csv") or lower.endswith(".txt"):
+        text, notes = _decode(data)
+        rows = _csv_rows(text)
+    else:
+        raise DirectoryError("Upload a .csv or .xlsx file")
+    if len(rows) > MAX_IMPORT_ROWS:
+        raise DirectoryError(f"The file has {len(rows):,} rows; the limit is {MAX_IMPORT_ROWS:,}")
+    return rows, notes
+
+
+def _csv_rows(text: str) -> list[dict[str, Any]]:
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    try:
+        first = next(reader)
+    except StopIteration:
+        raise DirectoryError("The file is empty") from None
+    except csv.Error as exc:
+        raise DirectoryError(f"Line 1 cannot be read: {exc}") from None
+    header = _header(first)
+    rows: list[dict[str, Any]] = []
+    while True:
+        try:
+            cells = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            # A stray quote: report the line and carry on with the next one.
+            rows.append({"line": reader.line_num, "values": {}, "unreadable": str(exc)})
+            continue
+        if not any(c.strip() for c in cells):
+            continue
+        rows.append(_row(reader.line_num, header, cells))
+    return rows
+
+
+def _xlsx_rows(data: bytes) -> list[dict[str, Any]]:
+    from openpyxl import load_workbook
+
+    try:
+        book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except Exception:  # openpyxl raises many kinds for a file that is not a workbook
+        raise DirectoryError("The file is not a readable .xlsx workbook") from None
+    sheet = book.worksheets[0]
+    lines = sheet.iter_rows(values_only=True)
+    first = next(lines, None)
+    if first is None:
+        raise DirectoryError("The workbook's first sheet is empty")
+    header = _header([str(c) if c is not None else "" for c in first])
+    rows = []
+    for number, cells in enumerate(lines, start=2):
+        values = ["" if c is None else str(c) for c in cells]
+        if any(v.strip() for v in values):
+            rows.append(_row(number, header, values))
+    book.close()
+    return rows
+
+
+def _row(line: int, header: list[str], cells: Sequence[str]) -> dict[str, Any]:
+    values = {h: cells[i] if i < len(cells) else "" for i, h in enumerate(header) if h in COLUMNS}
+    extra = [c for c in cells[len(header) :] if str(c).strip()]
+    row: dict[str, Any] = {"line": line, "values": values}
+    if extra:
+        row["extra_cells"] = len(extra)
+    return row
+
+
+def preview(session: Session, user: User, filename: str, data: bytes) -> ImportBatch:
+    """Parse and check every row; store the result for the user to confirm. Nothing is
+    imported yet."""
+    rows, notes = read_rows(filename, data)
+    existing = _existing_keys(session)
+    seen: dict[tuple[str, ...], int] = {}
+    checked = []
+    for row in rows:
+        if "unreadable" in row:
+            checked.append(
+                {**row, "errors": [f"cannot be read ({row['unreadable']}): check its quotes"]}
+            )
+            continue
+        fields, errors, warnings = check(row["values"])
+        if row.get("extra_cells"):
+            errors.append(f"{row['extra_cells']} cell(s) beyond the named columns")
+        key = _identity(fields)
+        if key in seen:
+            errors.append(f"the same stakeholder as line {seen[key]}")
+        elif key in existing:
+            warnings.append("already in your directory: it will be added again")
+        seen.setdefault(key, row["line"])
+        checked.append(
+            {"line": row["line"], "values": row["values"], "errors": errors, "warnings": warnings}
+        )
+    batch = ImportBatch(
+        tenant_id=user.tenant_id,
+        filename=filename[-300:],
+        rows=checked,
+        created_by_id=user.id,
+    )
+    if notes:
+        batch.rows = [{"line": 0, "values": {}, "errors": [], "warnings": notes}, *checked]
+    session.add(batch)
+    session.flush()
+    return batch
+
+
+def _identity(fields: Mapping[str, Any]) -> tuple[str, ...]:
+    """What makes two rows of one tenant's own list the same stakeholder."""
+    emails = tuple(sorted(e.lower() for e in fields["emails"]))
+    name = (fields["given_name"].lower(), fields["family_name"].lower())
+    return (*name, fields["organisation"].lower(), *emails)
+
+
+def _existing_keys(session: Session) -> set[tuple[str, ...]]:
+    keys = set()
+    for entry in session.scalars(select(StakeholderEntry)):
+        keys.add(
+            _identity(
+                {
+                    "given_name": entry.given_name,
+                    "family_name": entry.family_name,
+                    "organisation": entry.organisation,
+                    "emails": entry.emails,
+                }
+            )
+        )
+    return keys
+
+
+def commit(session: Session, batch: ImportBatch, user: User) -> int:
+    """Import the rows without errors; the others stay listed with their reasons."""
+    if batch.status != "previewed":
+        raise DirectoryError(f"This import was already {batch.status}")
+    count = 0
+    for row in batch.rows:
+        if row["line"] == 0 or row.get("errors"):
+            continue
+        save_entry(session, user, row["values"])
+        count += 1
+    batch.status, batch.committed_at, batch.imported = "committed", utcnow(), count
+    session.flush()
+    return count
+
+
+def neutralise(value: str) -> str:
+    """A cell a spreadsheet will show as text, never run as a formula."""
+    return "'" + value if value.startswith(FORMULA_PREFIXES) else value
+
+
+def csv_rows(entries: Iterable[StakeholderEntry]) -> Iterable[str]:
+    """The directory as CSV, one line at a time, in the import's own columns."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+
+    def line(cells: Sequence[str]) -> str:
+        buffer.seek(0)
+        buffer.truncate()
+        writer.writerow([neutralise(c) for c in cells])
+        return buffer.getvalue()
+
+    yield "\ufeff" + line(COLUMNS)
+    for e in entries:
+        yield line(
+            [
+                e.kind,
+                e.title,
+                e.given_name,
+                e.family_name,
+                e.role,
+                e.organisation,
+                "; ".join(e.emails),
+                "; ".join(e.phones),
+                e.address,
+                e.category,
+                "; ".join(e.tags),
+                "yes" if e.consent else "no",
+                "yes" if e.do_not_contact else "no",
+                e.notes,
+            ]
+        )
