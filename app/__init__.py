@@ -22,6 +22,7 @@ def create_app(config: Config | None = None) -> Flask:
     import shared_workspace.api  # noqa: F401 - adds routes to the API blueprint before registration
     import shared_workspace.documents.api  # noqa: F401
     import shared_workspace.plan_api  # noqa: F401
+    import shared_workspace.publication.api  # noqa: F401
     import shared_workspace.stakeholders.api  # noqa: F401
     import tenants.api  # noqa: F401
     from app import api, db, jobs, logging, security, storage, web
@@ -112,5 +113,6 @@ def _import_models() -> None:
     import app.tenancy  # noqa: F401
     import shared_workspace.documents.models  # noqa: F401
     import shared_workspace.models  # noqa: F401
+    import shared_workspace.publication.models  # noqa: F401
     import shared_workspace.stakeholders.models  # noqa: F401
     import tenants.models  # noqa: F401

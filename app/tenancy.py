@@ -25,6 +25,7 @@ CROSS_TENANT_PURPOSES = {
     "sign-in": {"users"},
     "token-auth": {"api_tokens"},
     "public-terms": {"workspaces"},
+    "public-tracker": {"workspaces", "recommendations", "recommendation_responses"},
 }
 
 

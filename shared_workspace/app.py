@@ -12,11 +12,14 @@ def init_app(app: Flask) -> None:
     from shared_workspace import plan_views, views, work_views  # noqa: F401 (routes on views.bp)
     from shared_workspace.demo import seed_demo_workspace
     from shared_workspace.documents import views as document_views  # noqa: F401
+    from shared_workspace.publication import schedule as _schedule  # noqa: F401 (periodic job)
+    from shared_workspace.publication import views as publication_views
     from shared_workspace.stakeholders import views as stakeholder_views
 
     app.register_blueprint(views.bp)
     app.register_blueprint(views.public_bp)
     app.register_blueprint(stakeholder_views.bp)
+    app.register_blueprint(publication_views.public_bp)
     if ("stakeholders.index", "Stakeholders") not in NAV_ITEMS:
         NAV_ITEMS.insert(1, ("stakeholders.index", "Stakeholders"))
     if ("workspaces.dashboard", "Joint inspections") not in NAV_ITEMS:

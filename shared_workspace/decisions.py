@@ -79,6 +79,14 @@ KINDS: dict[str, DecisionKind] = {
 }
 
 
+def _check_kind_rules(session: Session, workspace: Workspace, kind: str) -> None:
+    """Rules a kind of decision adds before it can be proposed or agreed."""
+    if kind == "media_strategy":
+        from shared_workspace.publication.media import check_before_agreement
+
+        check_before_agreement(session, workspace)
+
+
 #: Decisions whose approvers confirm their red lines are respected (001 §5, §37).
 RED_LINE_KINDS = frozenset({"draft_to_hmis"})
 
@@ -202,6 +210,7 @@ def propose(
     )
     if rejected is not None:
         raise DecisionError("This version was rejected. Change the subject, then propose again")
+    _check_kind_rules(session, workspace, kind)
     decision = Decision(
         workspace_id=workspace.id,
         kind=kind,
@@ -298,6 +307,7 @@ def answer(
     if not approve:
         decision.status = "rejected"
     elif len(participant_tenants(workspace)) >= 2 and not waiting_for(decision, workspace):
+        _check_kind_rules(session, workspace, decision.kind)
         decision.status = "agreed"
         decision.agreed_at = utcnow()
         decision.voided_reason = ""

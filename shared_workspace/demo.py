@@ -14,6 +14,7 @@ from app.db import set_context
 from shared_workspace import decisions, plan, reminders, service
 from shared_workspace.documents import demo as document_demo
 from shared_workspace.models import BodyType, Workspace, WorkspaceRole
+from shared_workspace.publication import letters
 from shared_workspace.stakeholders import demo as stakeholder_demo
 from tenants.models import Tenant, User
 
@@ -56,6 +57,16 @@ MILESTONES = [
     (6, "Draft report to development group reps (§37)", "hmiprobation", 170, False),
     (7, "Press notice agreed (§45)", "hmiprobation", 230, False),
 ]
+
+
+LETTER = (
+    "<p>We are writing to tell you that HM Inspectorate of Probation, HM Inspectorate of "
+    "Prisons and HM Inspectorate of Constabulary and Fire &amp; Rescue Services will carry out "
+    "a joint thematic inspection of resettlement support for people leaving prison.</p>"
+    "<p>Our fieldwork at HMP Manchester is planned for twelve weeks from now. The lead "
+    "inspector will contact you to agree the arrangements and the documents we would like to "
+    "see beforehand.</p>"
+)
 
 
 def _act(session: Session, user: User) -> User:
@@ -112,7 +123,7 @@ def seed_demo_workspace(session: Session, demo: bool) -> list[str]:
         fieldwork_ends_on=today + timedelta(days=74),
         user=lead,
     )
-    service.add_site(
+    prison = service.add_site(
         session,
         workspace,
         name="HMP Manchester",
@@ -121,25 +132,19 @@ def seed_demo_workspace(session: Session, demo: bool) -> list[str]:
         fieldwork_ends_on=today + timedelta(days=88),
         user=lead,
     )
-    letters = decisions.create_subject(
+    letter = letters.create_letter(
         session,
         workspace,
-        kind="commissioning_letters",
-        title="Commissioning letters",
-        content={
-            "sites": ["Greater Manchester PDU", "HMP Manchester"],
-            "body": "We are writing to announce a joint inspection of resettlement.",
-        },
-        user=lead,
+        lead,
+        addressee_name="Ann Bell",
+        addressee_role="Governor, HMP Manchester",
+        addressee_email="ann.bell@justice.example.gov.uk",
+        title="Joint thematic inspection of resettlement",
+        body=LETTER,
+        site=prison,
     )
-    letter_decision = decisions.propose(
-        session,
-        workspace,
-        kind="commissioning_letters",
-        subject=letters,
-        user=lead,
-        due_on=today + timedelta(days=3),
-    )
+    letter_decision = letters.request_authority(session, workspace, letter, lead)
+    letter_decision.due_on = today + timedelta(days=3)
     rep = _act(session, _user(session, probation, "development.group.rep"))
     decisions.answer(session, workspace, letter_decision, rep, approve=True)
     _act(session, lead)

@@ -82,6 +82,26 @@ SEEDS = {
     " left_id, right_id, same, tenant_id, decided_by_id, decided_at) SELECT %(ws)s, min(id),"
     " max(id), false, %(t)s, %(u)s, now() FROM stakeholder_nominations"
     " WHERE workspace_id = %(ws)s",
+    "letters": "INSERT INTO letters (workspace_id, document_id, addressee_name, addressee_role,"
+    " addressee_email, title, status, delivery, created_at) SELECT %(ws)s, id, 'a', '', '', 't',"
+    " 'draft', '', now() FROM documents WHERE workspace_id = %(ws)s LIMIT 1",
+    "circulations": "INSERT INTO circulations (workspace_id, document_id, version_number,"
+    " recipient, organisation, kind, scope, sent_on, working_days, due_on) SELECT %(ws)s, id, 1,"
+    " 'r', '', 'critical_reader', 'factual_accuracy', '2030-01-01', 10, '2030-01-15' FROM"
+    " documents WHERE workspace_id = %(ws)s LIMIT 1",
+    "media_strategies": "INSERT INTO media_strategies (workspace_id, launch, key_messages,"
+    " quoted_tenant_ids, interview_bids, spokespeople, briefings, post_publication, updated_at)"
+    " VALUES (%(ws)s, 'soft', '', '[]', 'lead_only', '', '', '', now())",
+    "scheduled_sends": "INSERT INTO scheduled_sends (workspace_id, kind, sender_tenant_id,"
+    " recipient_name, recipient_email, send_on, status, delivery) VALUES (%(ws)s, 'publication',"
+    " %(t)s, 'r', '', '2030-01-01', 'scheduled', '')",
+    "recommendations": "INSERT INTO recommendations (workspace_id, number, kind, text,"
+    " organisation, responsible_tenant_id, measure, evidence, report_section, created_at) VALUES"
+    " (%(ws)s, 1, 'recommendation', 't', 'o', %(t)s, '', '', '', now())",
+    "recommendation_responses": "INSERT INTO recommendation_responses (workspace_id,"
+    " recommendation_id, status, action_taken, responded_on, progress, created_at) SELECT"
+    " %(ws)s, id, 'accepted', 'a', '2030-01-01', false, now() FROM recommendations"
+    " WHERE workspace_id = %(ws)s LIMIT 1",
     "private_notes": "INSERT INTO private_notes (workspace_id, tenant_id, author_id, title, body,"
     " created_at, updated_at) VALUES (%(ws)s, %(t)s, %(u)s, 'mine', '', now(), now())",
 }
@@ -110,6 +130,12 @@ ORDER = [
     "distribution_recipients",
     "stakeholder_match_candidates",
     "stakeholder_match_decisions",
+    "letters",
+    "circulations",
+    "media_strategies",
+    "scheduled_sends",
+    "recommendations",
+    "recommendation_responses",
     "private_notes",
 ]
 

@@ -217,8 +217,20 @@ def test_a_joint_inspection_from_planning_to_publication(parties) -> None:  # no
         "press materials",
         "retention agreement",
     )
-    for kind in ("final_report", "media_strategy", "press_materials"):
+    for kind in ("final_report", "press_materials"):
         _agree(ws, kind, _subject(probation, ws, kind, {"v": 1}), everyone)
+    # The media strategy must refer to or quote every participating chief inspector (§44).
+    strategy_url = f"/api/v1/workspaces/{ws}/media-strategy"
+    strategy = _ok(probation.call("PUT", strategy_url, {"quoted": ["hmiprobation", "hmiprisons"]}))
+    left_out = probation.call(
+        "POST",
+        f"/api/v1/workspaces/{ws}/decisions",
+        {"kind": "media_strategy", "subject_id": strategy["subject_id"]},
+    )
+    assert left_out.status_code == 422 and "Missing:" in left_out.get_json()["detail"]
+    quoted = ["hmiprobation", "hmiprisons", "hmicfrs"]
+    strategy = _ok(probation.call("PUT", strategy_url, {"quoted": quoted}))
+    _agree(ws, "media_strategy", strategy["subject_id"], everyone)
     _blocked(probation.call("POST", publish), "retention agreement")
     _agree(
         ws,

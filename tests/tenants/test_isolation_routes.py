@@ -37,6 +37,7 @@ PUBLIC = {
     "auth.sso_start",
     "inspections.in_progress",
     "inspections.terms",
+    "tracker.public_tracker",
     "auth.sso_callback",
     "storage.download",
     "storage.upload",
@@ -55,7 +56,14 @@ class World:
 
 
 #: URL parameters that are not ids, and a value to fill them with.
-NON_ID_PARAMS = {"filename": "x", "token": "x", "fmt": "pdf", "number": 1, "section_key": "intro"}
+NON_ID_PARAMS = {
+    "filename": "x",
+    "token": "x",
+    "fmt": "pdf",
+    "spreadsheet": "csv",
+    "number": 1,
+    "section_key": "intro",
+}
 #: URL parameter name -> function(session, world objects) returning tenant B's id for it.
 FOREIGN_IDS: dict[str, Callable[[Session, Any], int]] = {
     "user_id": lambda session, b: b["admin"].id,
@@ -76,6 +84,9 @@ FOREIGN_IDS: dict[str, Callable[[Session, Any], int]] = {
     "entry_id": lambda session, b: b["entry"].id,
     "import_id": lambda session, b: b["import"].id,
     "nomination_id": lambda session, b: b["nomination"].id,
+    "letter_id": lambda session, b: b["letter"].id,
+    "circulation_id": lambda session, b: b["circulation"].id,
+    "recommendation_id": lambda session, b: b["recommendation"].id,
 }
 
 
@@ -141,6 +152,7 @@ def _foreign_workspace(session: Session, tenant_b, b_admin) -> dict[str, Any]:  
     )
     documents = _foreign_documents(session, workspace, b_admin)
     stakeholders = _foreign_stakeholders(session, workspace, b_admin)
+    stakeholders.update(_foreign_publication(session, workspace, b_admin, documents["document"]))
     return {
         **documents,
         **stakeholders,
@@ -196,6 +208,41 @@ def _foreign_documents(session: Session, workspace, b_admin) -> dict[str, Any]: 
         "red_line": red_line,
         "document_export": export,
     }
+
+
+def _foreign_publication(session: Session, workspace, b_admin, document) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+    """Tenant B's letter, a draft circulation and a recommendation."""
+    from datetime import date
+
+    from shared_workspace.publication import letters, media, tracker
+
+    letter = letters.create_letter(
+        session,
+        workspace,
+        b_admin,
+        addressee_name=f"{SECRET} governor",
+        title=f"{SECRET} inspection",
+        body=f"<p>{SECRET}</p>",
+        addressee_email="zz-secret@tenant-b.example.gov.uk",
+    )
+    circulation = media.circulate(
+        session,
+        workspace,
+        b_admin,
+        document=document,
+        recipient=f"{SECRET} reader",
+        sent_on=date(2030, 1, 7),
+    )
+    recommendation = tracker.add(
+        session,
+        workspace,
+        b_admin,
+        text=f"{SECRET} recommendation",
+        organisation="HMPPS",
+        measure="x",
+        due_on=date(2031, 1, 1),
+    )
+    return {"letter": letter, "circulation": circulation, "recommendation": recommendation}
 
 
 def _foreign_stakeholders(session: Session, workspace, b_admin) -> dict[str, Any]:  # type: ignore[no-untyped-def]

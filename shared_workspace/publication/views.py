@@ -1,0 +1,312 @@
+"""Pages: the letter register, the media strategy and publication plan (with its calendar
+export), the recommendations tracker (with exports) and its public read-only view."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+
+from app import audit
+from app.clock import clock
+from app.db import get_session, set_context
+from app.tenancy import get_or_404
+from shared_workspace import decisions
+from shared_workspace.documents.models import Document
+from shared_workspace.models import Site, Workspace
+from shared_workspace.publication import letters, media, schedule, tracker
+from shared_workspace.publication.models import Letter, Recommendation
+from shared_workspace.views import bp
+from tenants.login import public
+from tenants.models import User
+
+
+def _me() -> User:
+    return current_user._get_current_object()  # type: ignore[no-any-return]
+
+
+def _date(text: str) -> date | None:
+    try:
+        return date.fromisoformat(text.strip()) if text.strip() else None
+    except ValueError:
+        return None
+
+
+@bp.route("/<int:workspace_id>/letters", methods=["GET", "POST"])
+def letter_register(workspace_id: int) -> str | Response:
+    db = get_session()
+    workspace = get_or_404(db, Workspace, workspace_id)
+    me = _me()
+    if request.method == "POST":
+        form = request.form
+        action = form.get("action", "")
+        try:
+            if action == "create":
+                site_id = form.get("site_id", "")
+                site = get_or_404(db, Site, int(site_id)) if site_id.isdigit() else None
+                if site is not None and site.workspace_id != workspace.id:
+                    abort(404)
+                letter = letters.create_letter(
+                    db,
+                    workspace,
+                    me,
+                    addressee_name=form.get("addressee_name", "")[:200],
+                    addressee_role=form.get("addressee_role", "")[:200],
+                    addressee_email=form.get("addressee_email", "")[:320],
+                    title=form.get("title", "")[:300] or workspace.title,
+                    body=form.get("body", "")[:100_000],
+                    site=site,
+                )
+                letters.request_authority(db, workspace, letter, me)
+                flash("Letter drafted: the development group representatives are asked to "
+                      "authorise it", "success")
+            else:
+                ident = form.get("letter_id", "")
+                letter = get_or_404(db, Letter, int(ident)) if ident.isdigit() else None
+                if letter is None or letter.workspace_id != workspace.id:
+                    abort(404)
+                if action == "send":
+                    letters.send(db, workspace, letter, me)
+                    flash(f"The letter to {letter.addressee_name} is being sent", "success")
+                elif action == "authority":
+                    letters.request_authority(db, workspace, letter, me)
+                    flash("Authority requested", "success")
+                else:
+                    abort(400)
+        except letters.LetterError as exc:
+            flash(str(exc))
+        return redirect(url_for("workspaces.letter_register", workspace_id=workspace.id))
+    rows = letters.register(db, workspace)
+    today = clock.today()
+    state = {
+        letter.id: {
+            "decision": letters.authority(db, letter),
+            "blockers": letters.send_blockers(db, workspace, letter, today),
+        }
+        for letter in rows
+    }
+    sites = db.scalars(select(Site).where(Site.workspace_id == workspace.id).order_by(Site.name))
+    return render_template(
+        "publication/letters.html",
+        workspace=workspace,
+        letters=rows,
+        state=state,
+        sites=list(sites),
+        is_lead=me.tenant_id == workspace.lead_tenant_id,
+    )
+
+
+@bp.get("/<int:workspace_id>/letters/<int:letter_id>.pdf")
+def letter_pdf(workspace_id: int, letter_id: int) -> Response:
+    db = get_session()
+    workspace = get_or_404(db, Workspace, workspace_id)
+    letter = get_or_404(db, Letter, letter_id)
+    if letter.workspace_id != workspace.id:
+        abort(404)
+    body = letters.letter_pdf(db, workspace, letter)
+    audit.record(
+        db,
+        tenant_id=current_user.tenant_id,
+        action="letter.downloaded",
+        object_type="letter",
+        object_id=letter.id,
+        changes={"format": "pdf"},
+    )
+    return Response(
+        body,
+        mimetype="application/pdf",
+        headers={
+            "Content-Disposition": f'attachment; filename="letter-{letter.id}.pdf"',
+            "Cache-Control": "no-store",
+        },
+    )
+
+
+@bp.route("/<int:workspace_id>/publication", methods=["GET", "POST"])
+def publication(workspace_id: int) -> str | Response:
+    db = get_session()
+    workspace = get_or_404(db, Workspace, workspace_id)
+    me = _me()
+    if request.method == "POST":
+        form = request.form
+        action = form.get("action", "")
+        try:
+            if action == "strategy":
+                quoted = [int(v) for v in form.getlist("quoted") if v.isdigit()]
+                media.save_strategy(
+                    db,
+                    workspace,
+                    me,
+                    {
+                        "launch": form.get("launch") or None,
+                        "key_messages": form.get("key_messages", "")[:20_000],
+                        "quoted_tenant_ids": quoted,
+                        "interview_bids": form.get("interview_bids") or None,
+                        "spokespeople": form.get("spokespeople", "")[:5000],
+                        "briefings": form.get("briefings", "")[:5000],
+                        "post_publication": form.get("post_publication", "")[:5000],
+                    },
+                )
+                flash("Media strategy saved", "success")
+            elif action == "schedule":
+                if me.tenant_id != workspace.lead_tenant_id:
+                    raise schedule.ScheduleError("Only the lead inspectorate builds the schedule")
+                sends = schedule.build(db, workspace)
+                flash(f"{len(sends)} sends scheduled", "success")
+            elif action == "circulate":
+                ident = form.get("document_id", "")
+                document = get_or_404(db, Document, int(ident)) if ident.isdigit() else None
+                sent_on = _date(form.get("sent_on", ""))
+                days = form.get("working_days", "10")
+                if document is None or sent_on is None or not days.isdigit():
+                    raise media.MediaError("Choose the draft, the date sent and the working days")
+                media.circulate(
+                    db,
+                    workspace,
+                    me,
+                    document=document,
+                    recipient=form.get("recipient", "")[:300],
+                    organisation=form.get("organisation", "")[:300],
+                    kind=form.get("kind", "critical_reader"),
+                    scope=form.get("scope", "factual_accuracy"),
+                    sent_on=sent_on,
+                    working_days=int(days[:2]),
+                )
+                flash("Circulation recorded", "success")
+            else:
+                abort(400)
+        except (media.MediaError, schedule.ScheduleError, decisions.DecisionError) as exc:
+            flash(str(exc))
+        return redirect(url_for("workspaces.publication", workspace_id=workspace.id))
+    documents = db.scalars(
+        select(Document).where(Document.workspace_id == workspace.id).order_by(Document.id)
+    ).all()
+    return render_template(
+        "publication/publication.html",
+        workspace=workspace,
+        strategy=media.strategy(db, workspace),
+        missing=media.missing_voices(db, workspace),
+        sends=schedule.schedule(db, workspace),
+        labels=schedule.LABELS,
+        warning=media.working_day_warning(workspace.publication_date)
+        if workspace.publication_date
+        else None,
+        circulations=media.circulations(db, workspace),
+        documents=documents,
+        is_lead=me.tenant_id == workspace.lead_tenant_id,
+    )
+
+
+@bp.get("/<int:workspace_id>/publication.ics")
+def publication_ics(workspace_id: int) -> Response:
+    db = get_session()
+    workspace = get_or_404(db, Workspace, workspace_id)
+    body = schedule.ics(workspace, schedule.schedule(db, workspace))
+    return Response(
+        body,
+        mimetype="text/calendar",
+        headers={"Content-Disposition": f'attachment; filename="publication-{workspace.id}.ics"'},
+    )
+
+
+@bp.route("/<int:workspace_id>/recommendations", methods=["GET", "POST"])
+def recommendations(workspace_id: int) -> str | Response:
+    db = get_session()
+    workspace = get_or_404(db, Workspace, workspace_id)
+    me = _me()
+    if request.method == "POST":
+        form = request.form
+        try:
+            if form.get("action") == "respond":
+                ident = form.get("recommendation_id", "")
+                row = get_or_404(db, Recommendation, int(ident)) if ident.isdigit() else None
+                if row is None or row.workspace_id != workspace.id:
+                    abort(404)
+                responded_on = _date(form.get("responded_on", "")) or clock.today()
+                tracker.respond(
+                    db,
+                    row,
+                    status=form.get("status", ""),
+                    action_taken=form.get("action_taken", "")[:5000],
+                    responded_on=responded_on,
+                )
+                flash("Response recorded", "success")
+            else:
+                tracker.add(
+                    db,
+                    workspace,
+                    me,
+                    text=form.get("text", "")[:5000],
+                    organisation=form.get("organisation", "")[:300],
+                    kind=form.get("kind") or None,
+                    measure=form.get("measure", "")[:5000],
+                    due_on=_date(form.get("due_on", "")),
+                    evidence=form.get("evidence", "")[:5000],
+                    report_section=form.get("report_section", "")[:300],
+                )
+                flash(f"{workspace.recommendations_word.capitalize()[:-1]} added", "success")
+        except tracker.TrackerError as exc:
+            flash(str(exc))
+        return redirect(url_for("workspaces.recommendations", workspace_id=workspace.id))
+    return render_template(
+        "publication/tracker.html",
+        workspace=workspace,
+        rows=tracker.rows(db, workspace.id),
+        statuses=tracker.STATUSES,
+        public=False,
+    )
+
+
+@bp.get("/<int:workspace_id>/recommendations.<any(csv, xlsx):spreadsheet>")
+def recommendations_export(workspace_id: int, spreadsheet: str) -> Response:
+    fmt = spreadsheet
+    db = get_session()
+    workspace = get_or_404(db, Workspace, workspace_id)
+    data = tracker.rows(db, workspace.id)
+    audit.record(
+        db,
+        tenant_id=current_user.tenant_id,
+        action="recommendations.exported",
+        object_type="workspace",
+        object_id=workspace.id,
+        changes={"format": fmt},
+    )
+    if fmt == "csv":
+        body: str | bytes = tracker.to_csv(data)
+        mimetype = "text/csv"
+    else:
+        body = tracker.to_xlsx(workspace, data)
+        mimetype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    return Response(
+        body,
+        mimetype=mimetype,
+        headers={
+            "Content-Disposition": f'attachment; filename="tracker-{workspace.id}.{fmt}"',
+            "Cache-Control": "no-store",
+        },
+    )
+
+
+public_bp = Blueprint("tracker", __name__, url_prefix="/recommendations-tracker")
+
+
+@public_bp.get("/<int:workspace_id>")
+@public
+def public_tracker(workspace_id: int) -> str:
+    """A published inspection's recommendations and responses, for anyone (§46)."""
+    db = get_session()
+    set_context(db, tenant_id=None, purpose="public-tracker")
+    workspace = db.scalar(
+        select(Workspace).where(Workspace.id == workspace_id, Workspace.published_at.is_not(None))
+    )
+    if workspace is None:
+        abort(404)
+    return render_template(
+        "publication/tracker.html",
+        workspace=workspace,
+        rows=tracker.rows(db, workspace.id),
+        statuses=tracker.STATUSES,
+        public=True,
+    )
