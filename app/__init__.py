@@ -21,6 +21,7 @@ def create_app(config: Config | None = None) -> Flask:
     """Build the app from ``config`` (default: the environment); connects to nothing yet."""
     import shared_workspace.api  # noqa: F401 - adds routes to the API blueprint before registration
     import shared_workspace.documents.api  # noqa: F401
+    import shared_workspace.evidence.api  # noqa: F401
     import shared_workspace.plan_api  # noqa: F401
     import shared_workspace.publication.api  # noqa: F401
     import shared_workspace.stakeholders.api  # noqa: F401
@@ -112,6 +113,7 @@ def _import_models() -> None:
     import app.heartbeat  # noqa: F401
     import app.tenancy  # noqa: F401
     import shared_workspace.documents.models  # noqa: F401
+    import shared_workspace.evidence.models  # noqa: F401
     import shared_workspace.models  # noqa: F401
     import shared_workspace.publication.models  # noqa: F401
     import shared_workspace.stakeholders.models  # noqa: F401

@@ -17,6 +17,12 @@ DEFAULT_INSTANCE = PROJECT_ROOT / "instance"
 DEV_SECRET_KEY = "dev-only-not-secret"  # noqa: S105 - refused in production by validate()
 
 
+#: Kinds of evidence file that can be allowed (EVIDENCE_ALLOWED_TYPES lists some of them).
+EVIDENCE_TYPE_KINDS = ("pdf", "office", "csv", "text", "email", "image", "audio", "video")
+#: S3 stores objects of up to 5 TiB.
+MAX_EVIDENCE_BYTES = 5 * 1024**4
+
+
 class ConfigError(RuntimeError):
     """A setting is missing or unsafe; the message is one line a person can act on."""
 
@@ -76,6 +82,14 @@ class Config:
     db_pool_size: int = 5
     #: Reverse proxies in front of the app whose X-Forwarded-For/-Proto headers are trusted.
     trusted_proxies: int = 0
+    #: Largest evidence file accepted, in bytes.
+    evidence_max_bytes: int = 5 * 1024**3
+    #: Kinds of evidence file accepted, judged from the content (see EVIDENCE_TYPE_KINDS).
+    evidence_allowed_types: tuple[str, ...] = EVIDENCE_TYPE_KINDS
+    #: Size of the parts browsers upload (grown for files that would need over 10,000).
+    evidence_part_bytes: int = 8 * 1024**2
+    #: clamd to scan uploads with: ``tcp://host:port`` or ``unix:///path``; empty: no scan.
+    clamd_address: str = ""
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Config:
@@ -106,6 +120,20 @@ class Config:
             ),
             db_pool_size=_int("DB_POOL_SIZE", env.get("DB_POOL_SIZE"), 5),
             trusted_proxies=_int("TRUSTED_PROXIES", env.get("TRUSTED_PROXIES"), 0),
+            evidence_max_bytes=_int(
+                "EVIDENCE_MAX_BYTES", env.get("EVIDENCE_MAX_BYTES"), 5 * 1024**3
+            ),
+            evidence_allowed_types=tuple(
+                kind.strip().lower()
+                for kind in (
+                    env.get("EVIDENCE_ALLOWED_TYPES") or ",".join(EVIDENCE_TYPE_KINDS)
+                ).split(",")
+                if kind.strip()
+            ),
+            evidence_part_bytes=_int(
+                "EVIDENCE_PART_BYTES", env.get("EVIDENCE_PART_BYTES"), 8 * 1024**2
+            ),
+            clamd_address=(env.get("CLAMD_ADDRESS") or "").strip(),
         )
 
     @property
@@ -119,6 +147,26 @@ class Config:
     @property
     def effective_secret_key(self) -> str:
         return self.secret_key or DEV_SECRET_KEY
+
+    def _validate_evidence(self) -> None:
+        if not 1 <= self.evidence_max_bytes <= MAX_EVIDENCE_BYTES:
+            raise ConfigError(
+                f"EVIDENCE_MAX_BYTES must be between 1 and {MAX_EVIDENCE_BYTES} (5 TiB)"
+            )
+        unknown = sorted(set(self.evidence_allowed_types) - set(EVIDENCE_TYPE_KINDS))
+        if unknown or not self.evidence_allowed_types:
+            raise ConfigError(
+                "EVIDENCE_ALLOWED_TYPES must list some of "
+                f"{', '.join(EVIDENCE_TYPE_KINDS)}; unknown: {', '.join(unknown) or 'none given'}"
+            )
+        if not 5 * 1024**2 <= self.evidence_part_bytes <= 5 * 1024**3:
+            raise ConfigError("EVIDENCE_PART_BYTES must be between 5 MiB and 5 GiB (S3's limits)")
+        address = self.clamd_address
+        if address and not (
+            address.startswith("unix:///")
+            or (address.startswith("tcp://") and address.rpartition(":")[2].isdigit())
+        ):
+            raise ConfigError("CLAMD_ADDRESS must be tcp://host:port or unix:///path/to/socket")
 
     def validate(self) -> None:
         """Raise ConfigError with one readable line if a setting is unsafe or malformed."""
@@ -134,6 +182,7 @@ class Config:
             raise ConfigError("STORAGE_URL must start with s3:// or file://")
         if self.mail_url and not self.mail_url.startswith(("smtp://", "smtps://", "outbox://")):
             raise ConfigError("MAIL_URL must start with smtp://, smtps:// or outbox://")
+        self._validate_evidence()
         if not self.is_production:
             return
         if not self.secret_key or self.secret_key == DEV_SECRET_KEY:

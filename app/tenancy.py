@@ -17,6 +17,9 @@ from werkzeug.exceptions import NotFound
 from app.db import Base
 
 T = TypeVar("T")
+#: Value of a ``__visibility_column__`` that shares a row with the whole workspace; any other
+#: value keeps it to the tenant that owns it (``tenant_id``).
+SHARED_WITH_WORKSPACE = "workspace"
 #: Ids are PostgreSQL integers; anything larger cannot exist and must not reach the database.
 MAX_ID = 2**31 - 1
 
@@ -88,6 +91,11 @@ def _criterion(model: type[Any], tenant_id: int | None) -> Any:
     visible = column.in_(_participating(tenant_id))
     if getattr(model, "__participant_private__", False):
         return (model.tenant_id == tenant_id) & visible
+    visibility = getattr(model, "__visibility_column__", None)
+    if visibility:
+        # Rows each one chooses: the whole workspace, or its own inspectorate only.
+        shared = getattr(model, visibility) == SHARED_WITH_WORKSPACE
+        return visible & (shared | (model.tenant_id == tenant_id))
     return visible
 
 
@@ -156,6 +164,13 @@ def get_or_404(session: Session, model: type[T], ident: Any) -> T:
         if not participates(session, getattr(obj, column), tenant_id):
             raise NotFound()
         if getattr(model, "__participant_private__", False) and obj.tenant_id != tenant_id:  # type: ignore[attr-defined]
+            raise NotFound()
+        visibility = getattr(model, "__visibility_column__", None)
+        if (
+            visibility
+            and getattr(obj, visibility) != SHARED_WITH_WORKSPACE
+            and obj.tenant_id != tenant_id  # type: ignore[attr-defined]
+        ):
             raise NotFound()
     return obj
 

@@ -6,17 +6,21 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
+    import shared_workspace.evidence.jobs  # noqa: F401  (registers the housekeeping job)
     import shared_workspace.reminders  # noqa: F401  (registers the periodic reminder job)
     from app.cli import SEEDERS
     from app.web import NAV_ITEMS
     from shared_workspace import plan_views, views, work_views  # noqa: F401 (routes on views.bp)
     from shared_workspace.demo import seed_demo_workspace
     from shared_workspace.documents import views as document_views  # noqa: F401
+    from shared_workspace.evidence import views as evidence_views  # noqa: F401 (routes on views.bp)
+    from shared_workspace.evidence.cli import storage_cli
     from shared_workspace.publication import schedule as _schedule  # noqa: F401 (periodic job)
     from shared_workspace.publication import views as publication_views
     from shared_workspace.stakeholders import views as stakeholder_views
 
     app.register_blueprint(views.bp)
+    app.cli.add_command(storage_cli)
     app.register_blueprint(views.public_bp)
     app.register_blueprint(stakeholder_views.bp)
     app.register_blueprint(publication_views.public_bp)

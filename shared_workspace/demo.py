@@ -180,6 +180,9 @@ def seed_demo_workspace(session: Session, demo: bool) -> list[str]:
             plan.update_milestone(session, workspace, milestone, lead, done=True)
     document_demo.joint_report(session, workspace, tenants, _act, _user)
     stakeholder_demo.seed(session, workspace, tenants, _act, _user)
+    from shared_workspace.evidence.demo import seed_demo_evidence
+
+    seed_demo_evidence(session, workspace, _act(session, _user(session, prisons, "inspector")))
     set_context(session, tenant_id=None)
     reminders.send_reminders(session, today)
     set_context(session, tenant_id=None, platform_admin=True)

@@ -152,6 +152,54 @@ def remind_tenant(session: Session, tenant: Tenant, today: date) -> int:
             link=f"/workspaces/{decision.workspace_id}#decision-{decision.id}",
             workspace_id=decision.workspace_id,
         )
+    sent += _circulation_reminders(session, tenant, today)
+    return sent
+
+
+#: Lead inspectors hear about a reader's deadline this many working days before it.
+CIRCULATION_NOTICE_WORKING_DAYS = 2
+
+
+def _circulation_reminders(session: Session, tenant: Tenant, today: date) -> int:
+    """The lead's lead inspectors hear about factual-accuracy replies due soon or late."""
+    from app.workdays import add_working_days
+    from shared_workspace.models import WorkspaceRole
+    from shared_workspace.publication.models import Circulation
+
+    horizon = add_working_days(today, CIRCULATION_NOTICE_WORKING_DAYS)
+    rows = session.execute(
+        select(Circulation, Workspace.title)
+        .join(Workspace, Workspace.id == Circulation.workspace_id)
+        .where(
+            Workspace.lead_tenant_id == tenant.id,
+            Circulation.responded_on.is_(None),
+            Circulation.due_on <= horizon,
+        )
+    ).all()
+    sent = 0
+    for row, title in rows:
+        leads = session.scalars(
+            select(Member.user_id).where(
+                Member.workspace_id == row.workspace_id,
+                Member.tenant_id == tenant.id,
+                Member.role == WorkspaceRole.LEAD_INSPECTOR.value,
+            )
+        ).all()
+        late = row.due_on < today
+        text = (
+            f"{title}: {row.recipient}'s comments on version {row.version_number} "
+            f"{'were' if late else 'are'} due on {row.due_on:%-d %B %Y}."
+        )
+        for user_id in leads:
+            sent += notify(
+                session,
+                user_id,
+                tenant.id,
+                key=f"circulation:{row.id}:{'late' if late else 'soon'}",
+                text=text,
+                link=f"/workspaces/{row.workspace_id}/publication",
+                workspace_id=row.workspace_id,
+            )
     return sent
 
 

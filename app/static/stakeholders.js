@@ -17,3 +17,24 @@ if (box && ["queued", "running"].includes(box.dataset.status)) {
   };
   setTimeout(poll, 500);
 }
+
+// An import being checked by a job: show its progress, then show the rows.
+const importBox = document.getElementById("import");
+if (importBox && importBox.dataset.status === "reading") {
+  const bar = document.getElementById("import-progress");
+  const message = document.getElementById("import-message");
+  const poll = async () => {
+    const response = await fetch(importBox.dataset.progressUrl, { headers: { Accept: "application/json" } });
+    if (response.ok) {
+      const state = await response.json();
+      bar.value = state.progress;
+      message.textContent = `Every row is being checked: ${state.progress}% done.`;
+      if (state.status !== "reading") {
+        window.location.reload();
+        return;
+      }
+    }
+    setTimeout(poll, 1000);
+  };
+  setTimeout(poll, 500);
+}

@@ -37,6 +37,11 @@ _METADATA_MAX_BYTES = 2 * KiB
 _TAG_TEXT = re.compile(r"[\w .:/=+\-@]*")
 _MAX_TAGS = 10
 _CONTENT_TYPE = re.compile(r"[\w!#$&^.+-]+/[\w!#$&^.+-]+( *;[ -~]*)?", re.ASCII)
+#: S3's multipart limits: part numbers 1-10,000; every part but the last at least 5 MiB.
+MIN_PART_NUMBER = 1
+MAX_PART_NUMBER = 10_000
+MIN_PART_SIZE = 5 * 1024 * 1024
+MAX_PART_SIZE = 5 * 1024 * 1024 * 1024
 
 
 class ObjectNotFound(KeyError):
@@ -80,6 +85,42 @@ class ObjectInfo:
     content_type: str | None = None
     metadata: dict[str, str] = field(default_factory=dict)
     tags: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class UploadedPart:
+    """One part of a multipart upload as the store holds it."""
+
+    part_number: int
+    etag: str
+    size: int
+
+
+@dataclass(frozen=True, slots=True)
+class MultipartUpload:
+    """A multipart upload that was started and neither completed nor aborted."""
+
+    key: str
+    upload_id: str
+    #: Aware UTC datetime.
+    initiated: datetime
+
+
+class InvalidUpload(ValueError):
+    """The multipart upload does not exist (any more), or its parts cannot be assembled."""
+
+
+def validate_part_number(part_number: int) -> int:
+    """Return ``part_number`` if S3 accepts it (1-10,000)."""
+    if (
+        not isinstance(part_number, int)
+        or isinstance(part_number, bool)
+        or not MIN_PART_NUMBER <= part_number <= MAX_PART_NUMBER
+    ):
+        raise ValueError(
+            f"part numbers must be whole numbers from {MIN_PART_NUMBER} to {MAX_PART_NUMBER}"
+        )
+    return part_number
 
 
 class ReadableStream(Protocol):
@@ -314,6 +355,47 @@ class Storage(abc.ABC):
     @abc.abstractmethod
     def presign_put(self, key: str, expires: int = 300, content_type: str | None = None) -> str:
         """Return a URL that accepts an HTTP PUT of the object's content for ``expires`` s."""
+
+    # -- multipart uploads (browsers upload parts straight to the store) -----------------
+
+    @abc.abstractmethod
+    def create_multipart(
+        self,
+        key: str,
+        *,
+        content_type: str | None = None,
+        metadata: Mapping[str, str] | None = None,
+        tags: Mapping[str, str] | None = None,
+    ) -> str:
+        """Start a multipart upload of ``key`` (invisible until completed); return its id."""
+
+    @abc.abstractmethod
+    def presign_part(self, key: str, upload_id: str, part_number: int, expires: int = 3600) -> str:
+        """Return a URL accepting an HTTP PUT of one part; its response carries the ETag."""
+
+    @abc.abstractmethod
+    def upload_part(
+        self, key: str, upload_id: str, part_number: int, stream: ReadableStream, size: int
+    ) -> UploadedPart:
+        """Store one part from a stream of exactly ``size`` bytes (server-side uploads)."""
+
+    @abc.abstractmethod
+    def list_parts(self, key: str, upload_id: str) -> list[UploadedPart]:
+        """The parts received so far, by part number; raise InvalidUpload if there is none."""
+
+    @abc.abstractmethod
+    def complete_multipart(
+        self, key: str, upload_id: str, parts: list[UploadedPart] | None = None
+    ) -> ObjectInfo:
+        """Assemble the parts (the given ones, else every part received) into the object."""
+
+    @abc.abstractmethod
+    def abort_multipart(self, key: str, upload_id: str) -> None:
+        """Discard the upload and every part of it; do nothing if it is already gone."""
+
+    @abc.abstractmethod
+    def list_multipart_uploads(self, prefix: str = "") -> Iterator[MultipartUpload]:
+        """Yield the uploads in progress whose key starts with ``prefix``."""
 
     @abc.abstractmethod
     def check(self) -> None:

@@ -8,11 +8,14 @@ and every write lands with ``os.replace`` so a half-written object is never visi
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
+import re
 import shutil
 import stat
 import tempfile
+import uuid
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -25,15 +28,19 @@ from app.storage.base import (
     CHUNK_SIZE,
     HashingReader,
     InvalidKey,
+    InvalidUpload,
+    MultipartUpload,
     ObjectInfo,
     ObjectNotFound,
     ReadableStream,
     Storage,
     StorageUnavailable,
+    UploadedPart,
     validate_content_type,
     validate_expires,
     validate_key,
     validate_metadata,
+    validate_part_number,
     validate_prefix,
     validate_tags,
 )
@@ -41,6 +48,9 @@ from app.storage.base import (
 PRESIGN_SALT = "storage-presign"
 #: Path of the blueprint route that serves presigned folder URLs (see views.py).
 PRESIGN_PATH = "/storage/o/"
+#: Path of the route that accepts presigned part uploads.
+PRESIGN_PART_PATH = "/storage/p/"
+_UPLOAD_ID = re.compile(r"[0-9a-f]{32}")
 _REPLACE_ATTEMPTS = 3
 
 
@@ -61,6 +71,8 @@ class PresignedRequest:
     filename: str | None
     content_type: str | None
     expires_at: datetime
+    upload_id: str | None = None
+    part_number: int | None = None
 
 
 def _utc_now() -> datetime:
@@ -94,6 +106,8 @@ class FolderStorage(Storage):
         self._objects = self.root / "objects"
         self._meta = self.root / "meta"
         self._tmp = self.root / "tmp"
+        #: ``uploads/<id>/upload.json`` describes an upload; ``uploads/<id>/<n>`` holds part n.
+        self._uploads = self.root / "uploads"
         self._serializer = URLSafeTimedSerializer(signer_secret, salt=PRESIGN_SALT)
 
     # -- paths -------------------------------------------------------------------------
@@ -113,7 +127,7 @@ class FolderStorage(Storage):
         return self._path(self._meta, key)
 
     def _ensure_layout(self) -> None:
-        for directory in (self._objects, self._meta, self._tmp):
+        for directory in (self._objects, self._meta, self._tmp, self._uploads):
             directory.mkdir(parents=True, exist_ok=True)
 
     def _check_free(self, key: str, target: Path, base: Path) -> None:
@@ -348,13 +362,22 @@ class FolderStorage(Storage):
         *,
         filename: str | None = None,
         content_type: str | None = None,
+        part: tuple[str, int] | None = None,
     ) -> str:
         validate_key(key)
         expires_at = int(self.clock().timestamp()) + validate_expires(expires)
-        token = self._serializer.dumps(
-            {"k": key, "m": method, "f": filename, "c": content_type, "x": expires_at}
-        )
-        return f"{self.base_url}{PRESIGN_PATH}{token}"
+        payload: dict[str, Any] = {
+            "k": key,
+            "m": method,
+            "f": filename,
+            "c": content_type,
+            "x": expires_at,
+        }
+        if part is not None:
+            payload["u"], payload["n"] = part
+        token = self._serializer.dumps(payload)
+        path = PRESIGN_PART_PATH if part is not None else PRESIGN_PATH
+        return f"{self.base_url}{path}{token}"
 
     def presign_get(self, key: str, expires: int = 60, filename: str | None = None) -> str:
         """Return a signed ``{base_url}/storage/o/<token>`` URL that downloads the object."""
@@ -378,6 +401,8 @@ class FolderStorage(Storage):
                 filename=payload["f"],
                 content_type=payload["c"],
                 expires_at=datetime.fromtimestamp(int(payload["x"]), UTC),
+                upload_id=payload.get("u"),
+                part_number=payload.get("n"),
             )
         except (KeyError, TypeError, ValueError):
             raise InvalidPresignedToken("This link is not valid.") from None
@@ -386,6 +411,171 @@ class FolderStorage(Storage):
         if request.expires_at <= self.clock():
             raise ExpiredPresignedToken("This link has expired.")
         return request
+
+    # -- multipart uploads ---------------------------------------------------------------
+
+    def _upload_dir(self, key: str, upload_id: str) -> tuple[Path, dict[str, Any]]:
+        """The upload's folder and description; InvalidUpload unless it is this key's upload."""
+        validate_key(key)
+        if not isinstance(upload_id, str) or not _UPLOAD_ID.fullmatch(upload_id):
+            raise InvalidUpload(f"no upload in progress for {key!r}")
+        folder = self._uploads / upload_id
+        try:
+            with (folder / "upload.json").open("rb") as handle:
+                info = json.load(handle)
+        except (FileNotFoundError, NotADirectoryError, ValueError):
+            raise InvalidUpload(f"no upload in progress for {key!r}") from None
+        if info.get("key") != key:
+            raise InvalidUpload(f"no upload in progress for {key!r}")
+        return folder, info
+
+    def create_multipart(
+        self,
+        key: str,
+        *,
+        content_type: str | None = None,
+        metadata: Mapping[str, str] | None = None,
+        tags: Mapping[str, str] | None = None,
+    ) -> str:
+        """Make ``uploads/<id>/`` with the upload's description; parts arrive beside it."""
+        validate_key(key)
+        info = {
+            "key": key,
+            "content_type": validate_content_type(content_type),
+            "metadata": validate_metadata(metadata),
+            "tags": validate_tags(tags),
+            "initiated": self.clock().isoformat(),
+        }
+        self._ensure_layout()
+        upload_id = uuid.uuid4().hex
+        folder = self._uploads / upload_id
+        folder.mkdir()
+        described = self._write_temp(_bytes_writer(json.dumps(info, sort_keys=True).encode()))
+        os.replace(described, folder / "upload.json")
+        return upload_id
+
+    def presign_part(self, key: str, upload_id: str, part_number: int, expires: int = 3600) -> str:
+        """A signed ``{base_url}/storage/p/<token>`` URL accepting a PUT of one part."""
+        self._upload_dir(key, upload_id)
+        return self._sign(
+            key, "PUT_PART", expires, part=(upload_id, validate_part_number(part_number))
+        )
+
+    def upload_part(
+        self, key: str, upload_id: str, part_number: int, stream: ReadableStream, size: int
+    ) -> UploadedPart:
+        """Write the part to a temp file, then rename it into the upload's folder."""
+        folder, _info = self._upload_dir(key, upload_id)
+        validate_part_number(part_number)
+        reader = HashingReader(stream, size=size)
+        digest = hashlib.md5(usedforsecurity=False)
+
+        def write(handle: BinaryIO) -> None:
+            while chunk := reader.read(CHUNK_SIZE):
+                digest.update(chunk)
+                handle.write(chunk)
+
+        tmp = self._write_temp(write)
+        etag = digest.hexdigest()
+        etag_tmp = self._write_temp(_bytes_writer(etag.encode()))
+        try:
+            # The ETag first, so a part on disk always has the right one beside it.
+            os.replace(etag_tmp, folder / f"{part_number}.etag")
+            os.replace(tmp, folder / str(part_number))
+        except FileNotFoundError:  # aborted meanwhile
+            tmp.unlink(missing_ok=True)
+            etag_tmp.unlink(missing_ok=True)
+            raise InvalidUpload(f"no upload in progress for {key!r}") from None
+        return UploadedPart(part_number, etag, reader.bytes_read)
+
+    def _parts(self, folder: Path) -> list[tuple[UploadedPart, Path]]:
+        found = []
+        with os.scandir(folder) as scan:
+            for entry in scan:
+                if entry.name.isdigit() and entry.is_file(follow_symlinks=False):
+                    size = entry.stat(follow_symlinks=False).st_size
+                    found.append((int(entry.name), Path(entry.path), size))
+        parts = []
+        for number, path, size in sorted(found):
+            try:
+                etag = (folder / f"{number}.etag").read_text()
+            except FileNotFoundError:
+                continue
+            parts.append((UploadedPart(number, etag, size), path))
+        return parts
+
+    def list_parts(self, key: str, upload_id: str) -> list[UploadedPart]:
+        """The parts on disk, by number, with MD5 ETags like S3's."""
+        folder, _info = self._upload_dir(key, upload_id)
+        return [part for part, _path in self._parts(folder)]
+
+    def complete_multipart(
+        self, key: str, upload_id: str, parts: list[UploadedPart] | None = None
+    ) -> ObjectInfo:
+        """Concatenate the parts into a temp file (streaming), then store it atomically."""
+        folder, info = self._upload_dir(key, upload_id)
+        target = self._data_path(key)
+        self._check_free(key, target, self._objects)
+        stored = {part.part_number: (part, path) for part, path in self._parts(folder)}
+        wanted = sorted(parts, key=lambda p: p.part_number) if parts is not None else None
+        chosen = [stored[n][1] for n in sorted(stored)] if wanted is None else []
+        for part in wanted or []:
+            have = stored.get(part.part_number)
+            if have is None or have[0].etag != part.etag:
+                raise InvalidUpload(f"part {part.part_number} was not uploaded as given")
+            chosen.append(have[1])
+        if not chosen:
+            raise InvalidUpload("an upload needs at least one part")
+        digest = hashlib.sha256()
+
+        def write(handle: BinaryIO) -> None:
+            for path in chosen:
+                with path.open("rb") as source:
+                    while chunk := source.read(CHUNK_SIZE):
+                        digest.update(chunk)
+                        handle.write(chunk)
+
+        data_tmp = self._write_temp(write)
+        meta = {
+            "content_type": info["content_type"],
+            "metadata": info["metadata"],
+            "tags": info["tags"],
+            "sha256": digest.hexdigest(),
+        }
+        written = data_tmp.stat()
+        meta["size"] = written.st_size
+        self._store(key, data_tmp, meta)
+        shutil.rmtree(folder, ignore_errors=True)
+        return self._info(key, written, meta)
+
+    def abort_multipart(self, key: str, upload_id: str) -> None:
+        """Remove the upload's folder and parts; an unknown upload is fine."""
+        try:
+            folder, _info = self._upload_dir(key, upload_id)
+        except InvalidUpload:
+            return
+        shutil.rmtree(folder, ignore_errors=True)
+
+    def list_multipart_uploads(self, prefix: str = "") -> Iterator[MultipartUpload]:
+        """Every upload folder whose key starts with ``prefix``, in key order."""
+        validate_prefix(prefix)
+        found = []
+        try:
+            entries = list(os.scandir(self._uploads))
+        except FileNotFoundError:
+            return
+        for entry in entries:
+            if not _UPLOAD_ID.fullmatch(entry.name):
+                continue
+            try:
+                with open(os.path.join(entry.path, "upload.json"), "rb") as handle:
+                    info = json.load(handle)
+            except (FileNotFoundError, NotADirectoryError, ValueError):
+                continue
+            if str(info.get("key", "")).startswith(prefix):
+                initiated = datetime.fromisoformat(info["initiated"])
+                found.append(MultipartUpload(info["key"], entry.name, initiated))
+        yield from sorted(found, key=lambda upload: (upload.key, upload.initiated))
 
     def check(self) -> None:
         """Raise StorageUnavailable unless the folder exists (or can be made) and is writable."""

@@ -20,18 +20,22 @@ from app.storage.base import (
     SHA256_METADATA_KEY,
     GiB,
     HashingReader,
+    InvalidUpload,
     MiB,
+    MultipartUpload,
     ObjectInfo,
     ObjectNotFound,
     ReadableStream,
     Storage,
     StorageUnavailable,
+    UploadedPart,
     UploadMismatch,
     content_disposition,
     validate_content_type,
     validate_expires,
     validate_key,
     validate_metadata,
+    validate_part_number,
     validate_prefix,
     validate_tags,
 )
@@ -40,7 +44,7 @@ from app.storage.base import (
 UPLOAD_CONFIG = TransferConfig(
     multipart_threshold=8 * MiB,
     multipart_chunksize=8 * MiB,
-    max_concurrency=4,
+    max_concurrency=8,
     preferred_transfer_client="classic",
 )
 #: Copies are one atomic CopyObject request up to S3's 5 GiB limit, multipart beyond.
@@ -51,6 +55,9 @@ COPY_CONFIG = TransferConfig(
     preferred_transfer_client="classic",
 )
 _NOT_FOUND_CODES = frozenset({"404", "NoSuchKey", "NotFound"})
+_NO_UPLOAD_CODES = frozenset({"NoSuchUpload", "404"})
+#: Largest part ``upload_part`` buffers (browsers send parts straight to S3 instead).
+MAX_BUFFERED_PART = 64 * MiB
 _DELETE_BATCH = 1000
 
 
@@ -373,6 +380,136 @@ class S3Storage(Storage):
             "put_object", Params=params, ExpiresIn=validate_expires(expires)
         )
         return str(url)
+
+    # -- multipart uploads -------------------------------------------------------------
+
+    def _no_upload(self, error: ClientError, key: str) -> InvalidUpload | None:
+        code = str(error.response.get("Error", {}).get("Code", ""))
+        if code in _NO_UPLOAD_CODES:
+            return InvalidUpload(f"no upload in progress for {key!r}")
+        return None
+
+    def create_multipart(
+        self,
+        key: str,
+        *,
+        content_type: str | None = None,
+        metadata: Mapping[str, str] | None = None,
+        tags: Mapping[str, str] | None = None,
+    ) -> str:
+        """CreateMultipartUpload with encryption and tags requested up front."""
+        kwargs: dict[str, Any] = {
+            "Bucket": self.bucket,
+            "Key": self._full(key),
+            "ContentType": validate_content_type(content_type),
+            "Metadata": validate_metadata(metadata),
+            **self._sse(),
+        }
+        object_tags = validate_tags(tags)
+        if object_tags:
+            kwargs["Tagging"] = urlencode(object_tags)
+        return str(self.client.create_multipart_upload(**kwargs)["UploadId"])
+
+    def presign_part(self, key: str, upload_id: str, part_number: int, expires: int = 3600) -> str:
+        """A presigned UploadPart URL (the bucket's CORS rules must expose the ETag header)."""
+        params = {
+            "Bucket": self.bucket,
+            "Key": self._full(key),
+            "UploadId": upload_id,
+            "PartNumber": validate_part_number(part_number),
+        }
+        url = self.client.generate_presigned_url(
+            "upload_part", Params=params, ExpiresIn=validate_expires(expires)
+        )
+        return str(url)
+
+    def upload_part(
+        self, key: str, upload_id: str, part_number: int, stream: ReadableStream, size: int
+    ) -> UploadedPart:
+        """UploadPart from a stream of ``size`` bytes.
+
+        The part is buffered (SigV4 over plain HTTP signs the payload, which needs a
+        seekable body), so parts are limited to ``MAX_BUFFERED_PART`` bytes here.
+        """
+        if size > MAX_BUFFERED_PART:
+            raise ValueError(f"server-side parts are at most {MAX_BUFFERED_PART} bytes")
+        reader = HashingReader(stream, size=size)
+        body = io.BytesIO(reader.read(size))
+        reader.read(1)  # reach the end, so a longer stream is refused
+        try:
+            response = self.client.upload_part(
+                Bucket=self.bucket,
+                Key=self._full(key),
+                UploadId=upload_id,
+                PartNumber=validate_part_number(part_number),
+                Body=body,
+                ContentLength=size,
+            )
+        except ClientError as error:
+            raise self._no_upload(error, key) or error from None
+        return UploadedPart(part_number, response["ETag"].strip('"'), size)
+
+    def list_parts(self, key: str, upload_id: str) -> list[UploadedPart]:
+        """Every part received so far, following S3's pages of 1,000."""
+        parts: list[UploadedPart] = []
+        paginator = self.client.get_paginator("list_parts")
+        try:
+            for page in paginator.paginate(
+                Bucket=self.bucket, Key=self._full(key), UploadId=upload_id
+            ):
+                parts.extend(
+                    UploadedPart(p["PartNumber"], p["ETag"].strip('"'), p["Size"])
+                    for p in page.get("Parts", [])
+                )
+        except ClientError as error:
+            raise self._no_upload(error, key) or error from None
+        return sorted(parts, key=lambda part: part.part_number)
+
+    def complete_multipart(
+        self, key: str, upload_id: str, parts: list[UploadedPart] | None = None
+    ) -> ObjectInfo:
+        """CompleteMultipartUpload with the given parts (default: every part received)."""
+        chosen = self.list_parts(key, upload_id) if parts is None else parts
+        if not chosen:
+            raise InvalidUpload("an upload needs at least one part")
+        try:
+            self.client.complete_multipart_upload(
+                Bucket=self.bucket,
+                Key=self._full(key),
+                UploadId=upload_id,
+                MultipartUpload={
+                    "Parts": [{"PartNumber": p.part_number, "ETag": f'"{p.etag}"'} for p in chosen]
+                },
+            )
+        except ClientError as error:
+            known = self._no_upload(error, key)
+            if known is not None:
+                raise known from None
+            code = error.response.get("Error", {}).get("Code", "?")
+            raise InvalidUpload(f"the parts cannot be assembled ({code})") from None
+        return self.head(key)
+
+    def abort_multipart(self, key: str, upload_id: str) -> None:
+        """AbortMultipartUpload; an upload already gone is fine."""
+        try:
+            self.client.abort_multipart_upload(
+                Bucket=self.bucket, Key=self._full(key), UploadId=upload_id
+            )
+        except ClientError as error:
+            if self._no_upload(error, key) is None:
+                raise
+
+    def list_multipart_uploads(self, prefix: str = "") -> Iterator[MultipartUpload]:
+        """ListMultipartUploads under the prefix, page by page."""
+        validate_prefix(prefix)
+        paginator = self.client.get_paginator("list_multipart_uploads")
+        for page in paginator.paginate(Bucket=self.bucket, Prefix=self.prefix + prefix):
+            for upload in page.get("Uploads", []):
+                yield MultipartUpload(
+                    key=upload["Key"][len(self.prefix) :],
+                    upload_id=upload["UploadId"],
+                    initiated=_utc(upload["Initiated"]),
+                )
 
     def check(self) -> None:
         """Raise StorageUnavailable unless the bucket answers a HEAD request."""

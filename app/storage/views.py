@@ -12,8 +12,10 @@ from werkzeug.wsgi import wrap_file
 
 from app.storage import get_storage
 from app.storage.base import (
+    MAX_PART_SIZE,
     InvalidKey,
     InvalidMetadata,
+    InvalidUpload,
     ObjectNotFound,
     UploadMismatch,
     content_disposition,
@@ -100,4 +102,35 @@ def upload(token: str) -> Response:
     response = Response(status=200)
     if info.sha256:
         response.set_etag(info.sha256)
+    return response
+
+
+@bp.put("/p/<token>")
+def upload_part(token: str) -> Response:
+    """Stream the request body into one part of a multipart upload; answer its ETag."""
+    storage = _folder_storage()
+    allowed = _verify(storage, token, "PUT_PART")
+    if isinstance(allowed, Response):
+        return allowed
+    if request.content_length is None:
+        return _text("Send the part with a Content-Length.", 411)
+    if allowed.upload_id is None or allowed.part_number is None:
+        return _text("This link is not valid.", 403)
+    # Parts can be larger than the app's request limit for forms and JSON.
+    request.max_content_length = MAX_PART_SIZE
+    try:
+        part = storage.upload_part(
+            allowed.key,
+            allowed.upload_id,
+            allowed.part_number,
+            request.stream,
+            request.content_length,
+        )
+    except UploadMismatch as error:
+        return _text(str(error), 400)
+    except InvalidUpload:
+        return _text("This upload has been completed or abandoned.", 404)
+    response = Response(status=200)
+    response.headers["ETag"] = f'"{part.etag}"'
+    response.headers["Access-Control-Expose-Headers"] = "ETag"
     return response

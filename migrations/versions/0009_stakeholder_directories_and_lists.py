@@ -106,8 +106,11 @@ def upgrade() -> None:
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("committed_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("imported", sa.Integer(), nullable=False),
+        sa.Column("storage_key", sa.String(length=500), nullable=False),
+        sa.Column("progress", sa.Integer(), nullable=False),
+        sa.Column("error", sa.Text(), nullable=False),
         sa.CheckConstraint(
-            "status IN ('previewed', 'committed', 'discarded')",
+            "status IN ('reading', 'previewed', 'committed', 'discarded', 'failed')",
             name=op.f("ck_stakeholder_imports_known_status"),
         ),
         sa.ForeignKeyConstraint(

@@ -401,3 +401,48 @@ def respond(workspace_id: int, recommendation_id: int) -> Response:
     with _checks():
         tracker.respond(get_session(), row, **data)
     return Response(status=201)
+
+
+@api.post("/workspaces/<int:workspace_id>/recommendations/import")
+@operation(
+    summary="Import recommendations from CSV (text, organisation, measure, due); bad rows named",
+    tags=TAGS,
+    status=201,
+    scope="write",
+)
+def import_recommendations(workspace_id: int) -> Response:
+    from datetime import date
+
+    from flask import request
+
+    workspace = _workspace(workspace_id)
+    upload = request.files.get("file")
+    if upload is None:
+        raise ApiError(422, "Unprocessable Content", "Send the CSV in a field called file")
+    data = upload.stream.read(2 * 1024 * 1024 + 1)
+    if len(data) > 2 * 1024 * 1024:
+        raise ApiError(413, "Content Too Large", "The file is over the 2 MB limit")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise ApiError(422, "Unprocessable Content", "Save the file as CSV UTF-8") from None
+    good, problems = tracker.parse_import(text)
+    added = 0
+    for row in good:
+        due = (row.get("due") or "").strip()
+        try:
+            with _checks():
+                tracker.add(
+                    get_session(),
+                    workspace,
+                    _me(),
+                    text=row["text"],
+                    organisation=row["organisation"],
+                    measure=row.get("measure") or "",
+                    due_on=date.fromisoformat(due) if due else None,
+                )
+        except ApiError as exc:
+            problems.append(f"{row['text'][:40]}: {exc.detail}")
+            continue
+        added += 1
+    return _json({"added": added, "problems": problems})

@@ -232,6 +232,44 @@ def letter_pdf(session: Session, workspace: Workspace, letter: Letter) -> bytes:
     return HTML(string=html).write_pdf()
 
 
+def letter_docx(session: Session, workspace: Workspace, letter: Letter) -> bytes:
+    """The same letter as a Word document, for an inspectorate that sends from its own system."""
+    from docx import Document as DocxDocument
+
+    from shared_workspace.documents.exports import _DocxWriter
+
+    document = session.get(Document, letter.document_id)
+    assert document is not None
+    row = session.scalar(
+        select(DocumentVersion).where(
+            DocumentVersion.document_id == document.id,
+            DocumentVersion.number == document.head_number,
+        )
+    )
+    assert row is not None
+    docx = DocxDocument()
+    chiefs = chief_inspectors(session, workspace)
+    docx.add_heading("Criminal Justice Joint Inspection", level=1)
+    for name, inspectorate in chiefs:
+        docx.add_paragraph(f"{name}, {inspectorate}")
+    docx.add_paragraph("By email")
+    docx.add_paragraph(
+        letter.addressee_name + (f"\n{letter.addressee_role}" if letter.addressee_role else "")
+    )
+    docx.add_paragraph(f"{(letter.dated_on or clock.today()):%-d %B %Y}")
+    docx.add_paragraph(f"Dear {letter.addressee_name},")
+    docx.add_heading(letter.title, level=2)
+    writer = _DocxWriter(docx, None)
+    writer.feed(row.sections[0]["body"] if row.sections else "")
+    writer.finish_section()
+    docx.add_paragraph("Yours sincerely,")
+    for name, inspectorate in chiefs:
+        docx.add_paragraph(f"{name}\n{inspectorate}")
+    buffer = io.BytesIO()
+    docx.save(buffer)
+    return buffer.getvalue()
+
+
 @job
 def deliver_letter(session: Session, letter_id: int, tenant_id: int, user_id: int) -> str:
     """Job: email the letter as a PDF. Idempotent: a letter already sent is left alone."""

@@ -60,8 +60,11 @@ def letter_register(workspace_id: int) -> str | Response:
                     site=site,
                 )
                 letters.request_authority(db, workspace, letter, me)
-                flash("Letter drafted: the development group representatives are asked to "
-                      "authorise it", "success")
+                flash(
+                    "Letter drafted: the development group representatives are asked to "
+                    "authorise it",
+                    "success",
+                )
             else:
                 ident = form.get("letter_id", "")
                 letter = get_or_404(db, Letter, int(ident)) if ident.isdigit() else None
@@ -98,27 +101,31 @@ def letter_register(workspace_id: int) -> str | Response:
     )
 
 
-@bp.get("/<int:workspace_id>/letters/<int:letter_id>.pdf")
-def letter_pdf(workspace_id: int, letter_id: int) -> Response:
+@bp.get("/<int:workspace_id>/letters/<int:letter_id>.<any(pdf, docx):fmt>")
+def letter_pdf(workspace_id: int, letter_id: int, fmt: str) -> Response:
     db = get_session()
     workspace = get_or_404(db, Workspace, workspace_id)
     letter = get_or_404(db, Letter, letter_id)
     if letter.workspace_id != workspace.id:
         abort(404)
-    body = letters.letter_pdf(db, workspace, letter)
+    if fmt == "pdf":
+        body, mimetype = letters.letter_pdf(db, workspace, letter), "application/pdf"
+    else:
+        body = letters.letter_docx(db, workspace, letter)
+        mimetype = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
     audit.record(
         db,
         tenant_id=current_user.tenant_id,
         action="letter.downloaded",
         object_type="letter",
         object_id=letter.id,
-        changes={"format": "pdf"},
+        changes={"format": fmt},
     )
     return Response(
         body,
-        mimetype="application/pdf",
+        mimetype=mimetype,
         headers={
-            "Content-Disposition": f'attachment; filename="letter-{letter.id}.pdf"',
+            "Content-Disposition": f'attachment; filename="letter-{letter.id}.{fmt}"',
             "Cache-Control": "no-store",
         },
     )

@@ -68,6 +68,8 @@ class ImportSchema(Schema):
     rows = fields.List(fields.Dict())
     accepted = fields.Function(lambda b: sum(1 for r in b.rows if r["line"] and not r["errors"]))
     rejected = fields.Function(lambda b: sum(1 for r in b.rows if r["errors"]))
+    progress = fields.Integer()
+    error = fields.String()
 
 
 class NominateSchema(StrictSchema):
@@ -204,7 +206,19 @@ def upload_import() -> Response:
         raise ApiError(
             status, "Unprocessable Content" if status == 422 else "Content Too Large", str(exc)
         ) from None
-    return dump(ImportSchema(), batch, 201)
+    return dump(ImportSchema(), batch, 201 if batch.status == "previewed" else 202)
+
+
+@api.get("/stakeholders/imports/<int:import_id>")
+@operation(
+    summary="An import's rows and problems, or its progress while a job reads it",
+    tags=TAGS,
+    response=ImportSchema,
+)
+def get_import(import_id: int) -> Response:
+    batch = get_or_404(get_session(), ImportBatch, import_id)
+    get_session().refresh(batch)
+    return dump(ImportSchema(), batch)
 
 
 @api.post("/stakeholders/imports/<int:import_id>/commit")

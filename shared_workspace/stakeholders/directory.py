@@ -15,6 +15,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from app.db import utcnow
+from app.jobs import job
 from shared_workspace.stakeholders.models import (
     CATEGORIES,
     ENTRY_KINDS,
@@ -287,14 +288,50 @@ def _row(line: int, header: list[str], cells: Sequence[str]) -> dict[str, Any]:
     return row
 
 
+#: Files larger than this are checked by a job, with a progress bar, not in the request.
+SYNC_IMPORT_BYTES = 256 * 1024
+
+
 def preview(session: Session, user: User, filename: str, data: bytes) -> ImportBatch:
-    """Parse and check every row; store the result for the user to confirm. Nothing is
-    imported yet."""
-    rows, notes = read_rows(filename, data)
+    """Check every row and keep the result for the user to confirm; nothing is imported yet.
+    A large file is read by a job (status "reading", with progress); a small one at once."""
+    rows, notes = read_rows(filename, data)  # size, format, encoding and header fail fast
+    batch = ImportBatch(
+        tenant_id=user.tenant_id,
+        filename=filename[-300:],
+        rows=[],
+        created_by_id=user.id,
+        status="reading",
+    )
+    session.add(batch)
+    session.flush()
+    if len(data) <= SYNC_IMPORT_BYTES:
+        _check_rows(session, batch, rows, notes)
+        return batch
+    from app.jobs import enqueue
+    from app.storage import get_storage
+
+    key = f"imports/{user.tenant_id}/stakeholders-{batch.id}"
+    get_storage().put(key, io.BytesIO(data), content_type="application/octet-stream")
+    batch.storage_key = key
+    session.flush()
+    enqueue(read_import, batch.id, user.tenant_id)
+    return batch
+
+
+def _check_rows(
+    session: Session,
+    batch: ImportBatch,
+    rows: list[dict[str, Any]],
+    notes: list[str],
+    progress: Any = None,
+) -> None:
     existing = _existing_keys(session)
     seen: dict[tuple[str, ...], int] = {}
     checked = []
-    for row in rows:
+    for number, row in enumerate(rows, start=1):
+        if progress is not None and number % 2000 == 0:
+            progress(int(100 * number / len(rows)))
         if "unreadable" in row:
             checked.append(
                 {**row, "errors": [f"cannot be read ({row['unreadable']}): check its quotes"]}
@@ -312,17 +349,45 @@ def preview(session: Session, user: User, filename: str, data: bytes) -> ImportB
         checked.append(
             {"line": row["line"], "values": row["values"], "errors": errors, "warnings": warnings}
         )
-    batch = ImportBatch(
-        tenant_id=user.tenant_id,
-        filename=filename[-300:],
-        rows=checked,
-        created_by_id=user.id,
-    )
     if notes:
-        batch.rows = [{"line": 0, "values": {}, "errors": [], "warnings": notes}, *checked]
-    session.add(batch)
+        checked = [{"line": 0, "values": {}, "errors": [], "warnings": notes}, *checked]
+    batch.rows, batch.status, batch.progress = checked, "previewed", 100
     session.flush()
-    return batch
+
+
+def _import_progress(batch_id: int, tenant_id: int, value: int) -> None:
+    from flask import current_app
+
+    from app.db import get_database, set_context
+
+    with get_database(current_app._get_current_object()).transaction() as session:
+        set_context(session, tenant_id=tenant_id)
+        row = session.get(ImportBatch, batch_id)
+        if row is not None:
+            row.progress = value
+
+
+@job
+def read_import(session: Session, batch_id: int, tenant_id: int) -> str:
+    """Job: check a large upload row by row; idempotent (a checked batch is left alone)."""
+    from app.db import set_context
+    from app.storage import get_storage
+
+    set_context(session, tenant_id=tenant_id)
+    batch = session.get(ImportBatch, batch_id)
+    if batch is None or batch.status != "reading":
+        return "nothing to do"
+    storage = get_storage()
+    data = b"".join(storage.iter_chunks(batch.storage_key))
+    try:
+        rows, notes = read_rows(batch.filename, data)
+    except DirectoryError as exc:
+        batch.status, batch.error = "failed", str(exc)
+        session.flush()
+        return "failed"
+    _check_rows(session, batch, rows, notes, lambda p: _import_progress(batch_id, tenant_id, p))
+    storage.delete(batch.storage_key)
+    return "previewed"
 
 
 def _identity(fields: Mapping[str, Any]) -> tuple[str, ...]:
@@ -356,7 +421,8 @@ def commit(session: Session, batch: ImportBatch, user: User) -> int:
     for row in batch.rows:
         if row["line"] == 0 or row.get("errors"):
             continue
-        save_entry(session, user, row["values"])
+        fields, _errors, _warnings = check(row["values"])
+        session.add(StakeholderEntry(tenant_id=user.tenant_id, **fields))
         count += 1
     batch.status, batch.committed_at, batch.imported = "committed", utcnow(), count
     session.flush()

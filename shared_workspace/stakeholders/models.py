@@ -93,8 +93,12 @@ class ImportBatch(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     committed_at: Mapped[datetime | None]
     imported: Mapped[int] = mapped_column(Integer, default=0)
+    #: A large file waits in object storage while a job reads it.
+    storage_key: Mapped[str] = mapped_column(String(500), default="")
+    progress: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str] = mapped_column(Text, default="")
 
-    __table_args__ = (_in(("previewed", "committed", "discarded"), "status"),)
+    __table_args__ = (_in(("reading", "previewed", "committed", "discarded", "failed"), "status"),)
 
 
 class Nomination(Base):

@@ -107,6 +107,9 @@ def upload() -> str | Response:
 def review_import(import_id: int) -> str | Response:
     db = get_session()
     batch = get_or_404(db, ImportBatch, import_id)
+    db.refresh(batch)
+    if request.accept_mimetypes.best == "application/json":
+        return jsonify(status=batch.status, progress=batch.progress, error=batch.error)
     if request.method == "POST":
         try:
             count = directory.commit(db, batch, _me())

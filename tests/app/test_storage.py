@@ -123,7 +123,7 @@ def http(storage: Storage) -> Http:
         def send_to_app(
             method: str, url: str, data: bytes | None = None, headers: dict[str, str] | None = None
         ) -> HttpResult:
-            assert url.startswith(BASE_URL + "/storage/o/")
+            assert url.startswith((BASE_URL + "/storage/o/", BASE_URL + "/storage/p/"))
             response = client.open(urlsplit(url).path, method=method, data=data, headers=headers)
             return HttpResult(response.status_code, response.get_data(), response.headers)
 

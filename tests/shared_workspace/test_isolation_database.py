@@ -66,6 +66,23 @@ SEEDS = {
     " requested_by_id, version_number, format, status, progress, storage_key, error, draft,"
     " created_at) SELECT id, %(ws)s, %(t)s, %(u)s, 1, 'pdf', 'queued', 0, '', '', true, now()"
     " FROM documents WHERE workspace_id = %(ws)s LIMIT 1",
+    "evidence_items": "INSERT INTO evidence_items (workspace_id, tenant_id, title, method,"
+    " inspected_body, source, collected_by_id, protective_marking, visibility, retention_class,"
+    " search_text, created_at) VALUES (%(ws)s, %(t)s, 'e', 'interview', '', '', %(u)s,"
+    " 'OFFICIAL', 'workspace', 'standard', '', now())",
+    "evidence_criteria": "INSERT INTO evidence_criteria (item_id, workspace_id, tenant_id,"
+    " visibility, criterion) SELECT id, %(ws)s, %(t)s, 'workspace', 'c' FROM evidence_items"
+    " WHERE workspace_id = %(ws)s LIMIT 1",
+    "evidence_files": "INSERT INTO evidence_files (item_id, workspace_id, tenant_id, visibility,"
+    " uploaded_by_id, filename, declared_size, declared_sha256, declared_type, content_type,"
+    " state, reason, upload_id, part_size, created_at) SELECT id, %(ws)s, %(t)s, 'workspace',"
+    " %(u)s, 'f.pdf', 1, '', '', '', 'clean', '', '', 0, now() FROM evidence_items"
+    " WHERE workspace_id = %(ws)s LIMIT 1",
+    # One export per participating inspectorate: exports are private to the one that asked.
+    "evidence_exports": "INSERT INTO evidence_exports (workspace_id, tenant_id, requested_by_id,"
+    " state, total_files, done_files, error, created_at) SELECT %(ws)s, p.tenant_id,"
+    " (SELECT u.id FROM users u WHERE u.tenant_id = p.tenant_id LIMIT 1), 'queued', 0, 0, '',"
+    " now() FROM workspace_participants p WHERE p.workspace_id = %(ws)s",
     "stakeholder_nominations": "INSERT INTO stakeholder_nominations (workspace_id, tenant_id,"
     " entry_id, purpose, kind, title, given_name, family_name, role, organisation, emails,"
     " phones, address, category, created_at) SELECT %(ws)s, %(t)s, n, 'both', 'person', '',"
@@ -125,6 +142,10 @@ ORDER = [
     "red_lines",
     "document_presence",
     "document_exports",
+    "evidence_items",
+    "evidence_criteria",
+    "evidence_files",
+    "evidence_exports",
     "stakeholder_nominations",
     "distribution_lists",
     "distribution_recipients",

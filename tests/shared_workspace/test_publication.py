@@ -156,6 +156,12 @@ def test_the_letter_pdf_names_addressee_title_and_every_chief_inspector(
     assert "Ann Bell" in text and "Joint inspection of resettlement" in text
     for party in trio:
         assert party.user.name in text  # each is named chief inspector by name_everyone
+    docx = browser.get(f"/workspaces/{workspace}/letters/{letter['id']}.docx")
+    import zipfile
+
+    xml = zipfile.ZipFile(io.BytesIO(docx.data)).read("word/document.xml").decode()
+    assert "Ann Bell" in xml and "Joint inspection of resettlement" in xml
+    assert all(party.user.name in xml for party in trio)
 
 
 def test_the_media_strategy_needs_every_chief_inspector(trio, workspace) -> None:
@@ -381,3 +387,55 @@ def test_the_public_tracker_shows_published_inspections_only(app, trio, workspac
     session.commit()
     page = anonymous.get(f"/recommendations-tracker/{workspace}")
     assert page.status_code == 200 and "Plan earlier" in page.get_data(as_text=True)
+
+
+def test_lead_inspectors_are_reminded_of_factual_accuracy_deadlines(
+    app, trio, workspace, session
+) -> None:
+    from shared_workspace import reminders
+
+    lead = trio[0]
+    document = lead.call(
+        "POST",
+        f"/api/v1/workspaces/{workspace}/documents",
+        {"kind": "report", "title": "Draft", "sections": [{"title": "S", "body": "<p>x</p>"}]},
+    ).get_json()
+    row = lead.call(
+        "POST",
+        f"/api/v1/workspaces/{workspace}/circulations",
+        {"document_id": document["id"], "recipient": "Ann Bell", "sent_on": "2026-12-21"},
+    ).get_json()
+    assert reminders.send_reminders(session, date(2026, 12, 21)) == 0
+    assert reminders.send_reminders(session, date(2027, 1, 5)) == 1  # two working days ahead
+    assert reminders.send_reminders(session, date(2027, 1, 5)) == 0  # once only
+    session.commit()
+    texts = [n["text"] for n in lead.call("GET", "/api/v1/notifications").get_json()]
+    assert any("Ann Bell's comments on version 1 are due on 7 January 2027" in t for t in texts)
+    lead.call(
+        "POST",
+        f"/api/v1/workspaces/{workspace}/circulations/{row['id']}/response",
+        {"responded_on": "2027-01-06"},
+    )
+    assert reminders.send_reminders(session, date(2027, 1, 8)) == 0  # answered: no late notice
+
+
+def test_malformed_imported_recommendations_are_named_not_guessed(trio, workspace) -> None:
+    data = (
+        b"text,organisation,measure,due\n"
+        b"Plan earlier,HMPPS,Plans at 12 weeks,2027-06-30\n"
+        b",HMPPS,,\n"
+        b"Share data,Police,Share rate,next year\n"
+        b"Be better,CPS,,\n"
+    )
+    response = trio[0].client.post(
+        f"/api/v1/workspaces/{workspace}/recommendations/import",
+        data={"file": (io.BytesIO(data), "recs.csv")},
+        headers=trio[0].headers,
+        content_type="multipart/form-data",
+    )
+    body = response.get_json()
+    assert body["added"] == 1
+    problems = " ".join(body["problems"])
+    assert "line 3: text and organisation are needed" in problems
+    assert "line 4: due must be a date" in problems
+    assert "SMART" in problems

@@ -78,7 +78,8 @@ def _seed_two_tenants(owner: psycopg.Connection) -> tuple[int, int]:
         )
         owner.execute(
             "INSERT INTO stakeholder_imports (tenant_id, filename, rows, status, created_by_id,"
-            " created_at, imported) VALUES (%s, 'f.csv', '[]', 'previewed', %s, now(), 0)",
+            " created_at, imported, storage_key, progress, error) VALUES (%s, 'f.csv', '[]',"
+            " 'previewed', %s, now(), 0, '', 0, '')",
             (tenant, user),
         )
         owner.execute(

@@ -41,6 +41,7 @@ PUBLIC = {
     "auth.sso_callback",
     "storage.download",
     "storage.upload",
+    "storage.upload_part",
 }
 #: Run last: it ends the session every other request relies on.
 SESSION_ENDING = {"auth.sign_out"}
@@ -87,6 +88,9 @@ FOREIGN_IDS: dict[str, Callable[[Session, Any], int]] = {
     "letter_id": lambda session, b: b["letter"].id,
     "circulation_id": lambda session, b: b["circulation"].id,
     "recommendation_id": lambda session, b: b["recommendation"].id,
+    "evidence_id": lambda session, b: b["evidence"].id,
+    "file_id": lambda session, b: b["file"].id,
+    "export_id": lambda session, b: b["export"].id,
 }
 
 
@@ -156,6 +160,7 @@ def _foreign_workspace(session: Session, tenant_b, b_admin) -> dict[str, Any]:  
     return {
         **documents,
         **stakeholders,
+        **_foreign_evidence(session, workspace, tenant_b, b_admin),
         "milestone": milestone,
         "workspace": workspace,
         "subject": subject,
@@ -163,6 +168,32 @@ def _foreign_workspace(session: Session, tenant_b, b_admin) -> dict[str, Any]:  
         "site": site,
         "item": item,
     }
+
+
+def _foreign_evidence(session: Session, workspace, tenant_b, b_admin) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+    """An evidence item of tenant B's inspection with a scanned file, and a zip export."""
+    from shared_workspace.evidence import service as evidence
+    from shared_workspace.evidence.models import EvidenceExport, EvidenceFile
+
+    item, _warnings = evidence.create_item(
+        session, workspace, b_admin, title=f"{SECRET} evidence", method="interview"
+    )
+    file = EvidenceFile(
+        item_id=item.id,
+        workspace_id=workspace.id,
+        tenant_id=tenant_b.id,
+        visibility=item.visibility,
+        uploaded_by_id=b_admin.id,
+        filename=f"{SECRET}.pdf",
+        declared_size=10,
+        state="clean",
+    )
+    export = EvidenceExport(
+        workspace_id=workspace.id, tenant_id=tenant_b.id, requested_by_id=b_admin.id
+    )
+    session.add_all([file, export])
+    session.flush()
+    return {"evidence": item, "file": file, "export": export}
 
 
 def _foreign_documents(session: Session, workspace, b_admin) -> dict[str, Any]:  # type: ignore[no-untyped-def]

@@ -253,3 +253,24 @@ def test_review_decisions_are_remembered_and_never_asked_again(trio, workspace) 
     assert decided.status_code == 204
     assert len(_build(lead, workspace)) == 1
     assert lead.call("GET", f"/api/v1/workspaces/{workspace}/stakeholders/review").get_json() == []
+
+
+def test_a_large_import_is_checked_by_a_job_with_progress(trio) -> None:
+    rows = "".join(
+        f"Ms,Person{i},Family{i},Officer,Org {i % 50},p{i}@example.org,,other,\n"
+        for i in range(6000)
+    )
+    data = (HEADER + rows + "Mr,Bad,Email,,Org,not-an-email,,other,\n").encode()
+    assert len(data) > directory.SYNC_IMPORT_BYTES
+    started = _upload(trio[0], "big.csv", data)
+    assert started.status_code == 202
+    assert started.get_json()["status"] == "reading"
+    # The job ran when the request committed (in-process runner in tests).
+    done = trio[0].call("GET", f"/api/v1/stakeholders/imports/{started.get_json()['id']}")
+    body = done.get_json()
+    assert (body["status"], body["progress"]) == ("previewed", 100)
+    assert (body["accepted"], body["rejected"]) == (6000, 1)
+    committed = trio[0].call(
+        "POST", f"/api/v1/stakeholders/imports/{started.get_json()['id']}/commit"
+    )
+    assert committed.get_json()["imported"] == 6000
