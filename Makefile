@@ -6,10 +6,11 @@ FLASK := $(VENV)/bin/flask --app app
 PYTHON ?= python3
 INSTALLED := $(VENV)/.installed
 ASSETS := app/static/govuk/.installed
+LIVE_EDITOR := app/static/live-editor.js
 
 .PHONY: run test setup assets services bench lint migrate seed clean
 
-setup: $(INSTALLED) $(ASSETS)
+setup: $(INSTALLED) $(ASSETS) $(LIVE_EDITOR)
 
 $(INSTALLED): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -25,7 +26,11 @@ $(ASSETS): node_modules/.installed
 	cp -R node_modules/govuk-frontend/dist/govuk/assets node_modules/govuk-frontend/dist/govuk/govuk-frontend.min.css node_modules/govuk-frontend/dist/govuk/govuk-frontend.min.js app/static/govuk/
 	@touch $@
 
-assets: $(ASSETS)
+# The live co-editing editor: bundled from frontend/ by esbuild (pinned in package-lock.json).
+$(LIVE_EDITOR): node_modules/.installed $(wildcard frontend/live-editor/*)
+	npm run --silent build:live-editor
+
+assets: $(ASSETS) $(LIVE_EDITOR)
 
 migrate: setup
 	$(FLASK) db upgrade

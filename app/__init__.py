@@ -112,6 +112,7 @@ def _import_models() -> None:
     import app.audit  # noqa: F401
     import app.heartbeat  # noqa: F401
     import app.tenancy  # noqa: F401
+    import shared_workspace.documents.live_models  # noqa: F401
     import shared_workspace.documents.models  # noqa: F401
     import shared_workspace.evidence.models  # noqa: F401
     import shared_workspace.models  # noqa: F401

@@ -12,6 +12,7 @@ def init_app(app: Flask) -> None:
     from app.web import NAV_ITEMS
     from shared_workspace import plan_views, views, work_views  # noqa: F401 (routes on views.bp)
     from shared_workspace.demo import seed_demo_workspace
+    from shared_workspace.documents import live  # noqa: F401 (the live editing socket)
     from shared_workspace.documents import views as document_views  # noqa: F401
     from shared_workspace.evidence import views as evidence_views  # noqa: F401 (routes on views.bp)
     from shared_workspace.evidence.cli import storage_cli

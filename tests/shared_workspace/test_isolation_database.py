@@ -66,6 +66,12 @@ SEEDS = {
     " requested_by_id, version_number, format, status, progress, storage_key, error, draft,"
     " created_at) SELECT id, %(ws)s, %(t)s, %(u)s, 1, 'pdf', 'queued', 0, '', '', true, now()"
     " FROM documents WHERE workspace_id = %(ws)s LIMIT 1",
+    "live_document_sections": "INSERT INTO live_document_sections (document_id, workspace_id,"
+    " section_key, synced_number, created_at) SELECT id, %(ws)s, 'k', 1, now() FROM documents"
+    " WHERE workspace_id = %(ws)s LIMIT 1",
+    "live_document_updates": "INSERT INTO live_document_updates (live_section_id, workspace_id,"
+    " user_id, tenant_id, payload, compacted, created_at) SELECT id, %(ws)s, %(u)s, %(t)s,"
+    " '\\x0000', false, now() FROM live_document_sections WHERE workspace_id = %(ws)s LIMIT 1",
     "evidence_items": "INSERT INTO evidence_items (workspace_id, tenant_id, title, method,"
     " inspected_body, source, collected_by_id, protective_marking, visibility, retention_class,"
     " search_text, created_at) VALUES (%(ws)s, %(t)s, 'e', 'interview', '', '', %(u)s,"
@@ -142,6 +148,8 @@ ORDER = [
     "red_lines",
     "document_presence",
     "document_exports",
+    "live_document_sections",
+    "live_document_updates",
     "evidence_items",
     "evidence_criteria",
     "evidence_files",

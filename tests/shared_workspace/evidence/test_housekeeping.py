@@ -125,7 +125,8 @@ def test_reconcile_lists_objects_without_a_record_and_records_without_an_object(
             "key": f"evidence/{tenant}/{world.workspace}/{item}/{lost}",
         }
     ]
-    assert str(kept) not in result.output
+    kept_key = f"evidence/{tenant}/{world.workspace}/{item}/{kept}"
+    assert f'"{kept_key}"' not in result.output
 
 
 @pytest.mark.parametrize(
