@@ -29,6 +29,7 @@ def create_app(config: Config | None = None) -> Flask:
     from app import api, db, jobs, logging, security, storage, web
     from app.cli import register_cli
     from app.health import bp as health_bp
+    from retention.app import init_app as init_retention
     from shared_workspace.app import init_app as init_workspaces
     from tenants.app import init_app as init_tenants
 
@@ -83,6 +84,7 @@ def create_app(config: Config | None = None) -> Flask:
     web.init_app(flask_app)
     init_tenants(flask_app)
     init_workspaces(flask_app)
+    init_retention(flask_app)
     api.init_app(flask_app)
     flask_app.register_blueprint(health_bp)
     register_cli(flask_app)
@@ -112,6 +114,7 @@ def _import_models() -> None:
     import app.audit  # noqa: F401
     import app.heartbeat  # noqa: F401
     import app.tenancy  # noqa: F401
+    import retention.models  # noqa: F401
     import shared_workspace.documents.live_models  # noqa: F401
     import shared_workspace.documents.models  # noqa: F401
     import shared_workspace.evidence.models  # noqa: F401

@@ -29,6 +29,7 @@ CROSS_TENANT_PURPOSES = {
     "token-auth": {"api_tokens"},
     "public-terms": {"workspaces"},
     "public-tracker": {"workspaces", "recommendations", "recommendation_responses"},
+    "retention-rules": {"retention_rules"},
 }
 
 

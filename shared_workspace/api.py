@@ -14,6 +14,7 @@ from app.api.errors import ApiError
 from app.clock import clock
 from app.db import get_session
 from app.tenancy import get_or_404
+from retention.service import schedule_note
 from shared_workspace import decisions, plan, service
 from shared_workspace.models import (
     BodyType,
@@ -508,6 +509,7 @@ def add_note(workspace_id: int) -> Response:
     db = get_session()
     db.add(note)
     db.flush()
+    schedule_note(db, note)
     return dump(NoteSchema(), note, 201)
 
 

@@ -312,6 +312,10 @@ def answer(
         decision.agreed_at = utcnow()
         decision.voided_reason = ""
     session.flush()
+    if decision.status == "agreed" and decision.kind == "retention_agreement":
+        from retention.service import reschedule_workspace
+
+        reschedule_workspace(session, workspace)  # joint material now follows the agreement
     return decision
 
 

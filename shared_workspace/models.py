@@ -96,6 +96,8 @@ class Workspace(Base):
     #: (§38): recorded by the gate that let it go.
     draft_to_hmis_at: Mapped[datetime | None]
     draft_to_stakeholders_at: Mapped[datetime | None]
+    #: When the inspection was closed (a retention trigger: 001 §48).
+    closed_on: Mapped[date | None] = mapped_column(Date)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     lead_tenant: Mapped[Tenant] = relationship(lazy="joined")
@@ -288,6 +290,8 @@ class PrivateNote(Base):
     body: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    #: Set when retention destroyed the note: its text is gone, its title stays as a record.
+    destroyed_at: Mapped[datetime | None]
 
 
 class Milestone(Base):

@@ -239,9 +239,13 @@ def set_publication_date(
         raise WorkspaceError("The report is already published; its date cannot change")
     if publication_date < today:
         raise WorkspaceError("The publication date must be today or later")
+    old = workspace.publication_date
     workspace.publication_date = publication_date
     session.flush()
-    return load_plan(session, workspace, today).warnings
+    from retention.service import publication_date_moved
+
+    retention_notes = publication_date_moved(session, workspace, old)
+    return load_plan(session, workspace, today).warnings + retention_notes
 
 
 def reschedule_site(

@@ -100,6 +100,9 @@ def add_participant(
     session.add(participant)
     session.flush()
     session.refresh(workspace)
+    from retention.service import sync_workspace
+
+    sync_workspace(session, workspace)  # the newcomer's claims on the joint material
     return participant
 
 

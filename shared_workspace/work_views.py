@@ -13,6 +13,7 @@ from werkzeug.wrappers import Response
 
 from app.db import get_session
 from app.tenancy import get_or_404
+from retention.service import schedule_note
 from shared_workspace import reminders, service
 from shared_workspace.documents import service as documents
 from shared_workspace.documents.models import Document
@@ -206,16 +207,16 @@ def private_area(workspace_id: int) -> str | Response:
         if len(values["body"]) > MAX_NOTE_CHARS:
             errors["body"] = f"Keep a note to {MAX_NOTE_CHARS:,} characters or fewer"
         if not errors:
-            db.add(
-                PrivateNote(
-                    workspace_id=workspace.id,
-                    tenant_id=me.tenant_id,
-                    author_id=me.id,
-                    title=values["title"],
-                    body=values["body"],
-                )
+            note = PrivateNote(
+                workspace_id=workspace.id,
+                tenant_id=me.tenant_id,
+                author_id=me.id,
+                title=values["title"],
+                body=values["body"],
             )
+            db.add(note)
             db.flush()
+            schedule_note(db, note)
             flash(f"Note saved. Only {me.tenant.short_name} staff can see it.", "success")
             return redirect(url_for("workspaces.private_area", workspace_id=workspace.id))
     notes = db.scalars(

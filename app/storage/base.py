@@ -11,7 +11,7 @@ import abc
 import hashlib
 import re
 import unicodedata
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import BinaryIO, ClassVar, Protocol
@@ -339,6 +339,11 @@ class Storage(abc.ABC):
     @abc.abstractmethod
     def delete(self, key: str) -> None:
         """Remove the object and every stored version of it; do nothing if it is absent."""
+
+    def delete_many(self, keys: Iterable[str]) -> None:
+        """Remove many objects and every stored version of each; absent keys are fine."""
+        for key in keys:
+            self.delete(key)
 
     @abc.abstractmethod
     def list(self, prefix: str = "") -> Iterator[ObjectInfo]:

@@ -57,6 +57,8 @@ class Document(Base):
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    #: Set when retention destroyed the document: every version's text is purged.
+    destroyed_at: Mapped[datetime | None]
 
     __table_args__ = (
         CheckConstraint(

@@ -167,6 +167,9 @@ def create_document(
     )
     document.subject_id = subject.id
     session.flush()
+    from retention.service import schedule_document
+
+    schedule_document(session, document)
     return document
 
 

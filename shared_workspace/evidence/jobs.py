@@ -151,6 +151,9 @@ def scan_one(session: Session, storage: Storage, file: EvidenceFile, upload: Upl
     earlier = duplicates(session, file)
     file.duplicate_of_id = earlier[0].id if earlier else None
     _record_scan(session, file, "clean", found)
+    from retention.service import schedule_evidence_file
+
+    schedule_evidence_file(session, file)
     return file.state
 
 

@@ -70,17 +70,27 @@ class Visibility(enum.StrEnum):
 
 
 #: Retention classes the retention rules act on (the retention issue maps them to periods).
-RETENTION_CLASSES = ("standard", "data", "sensitive", "published-report")
+RETENTION_CLASSES = (
+    "standard",
+    "data",
+    "sensitive",
+    "published-report",
+    "notebook",
+    "paper",
+    "correspondence",
+)
 
 
 class FileState(enum.StrEnum):
-    """uploading -> uploaded -> clean | rejected. The scan job moves uploaded files on in one
-    transaction, so no "scanning" state is ever seen; abandoned uploads end rejected."""
+    """uploading -> uploaded -> clean | rejected; clean -> destroyed (retention). The scan job
+    moves uploaded files on in one transaction, so no "scanning" state is ever seen;
+    abandoned uploads end rejected."""
 
     UPLOADING = "uploading"
     UPLOADED = "uploaded"
     CLEAN = "clean"
     REJECTED = "rejected"
+    DESTROYED = "destroyed"
 
 
 def _in(column: str, values: object) -> str:

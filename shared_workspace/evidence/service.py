@@ -294,7 +294,20 @@ def update_item(
         row.visibility = item.visibility
     item.search_text = _search_text(item)
     session.flush()
+    _reschedule_files(session, item)
     return [NAME_WARNING] if looks_like_a_name(item.source) else []
+
+
+def _reschedule_files(session: Session, item: EvidenceItem) -> None:
+    """Method, marking and retention class decide which retention rule applies."""
+    from retention.service import schedule_evidence_file
+
+    for file in session.scalars(
+        select(EvidenceFile).where(
+            EvidenceFile.item_id == item.id, EvidenceFile.state == FileState.CLEAN.value
+        )
+    ):
+        schedule_evidence_file(session, file)
 
 
 @dataclass

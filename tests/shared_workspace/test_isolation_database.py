@@ -125,6 +125,15 @@ SEEDS = {
     " recommendation_id, status, action_taken, responded_on, progress, created_at) SELECT"
     " %(ws)s, id, 'accepted', 'a', '2030-01-01', false, now() FROM recommendations"
     " WHERE workspace_id = %(ws)s LIMIT 1",
+    "retention_events": "INSERT INTO retention_events (workspace_id, tenant_id, name,"
+    " confirmed_on, confirmed_by_id, created_at) VALUES (%(ws)s, %(t)s, 'notes_transcribed',"
+    " '2030-01-01', %(u)s, now())",
+    "retention_schedules": "INSERT INTO retention_schedules (workspace_id, tenant_id, visibility,"
+    " material_type, material_id, owner_tenant_id, joint, title, object_key, sha256,"
+    " material_class, sensitivity, created_on, trigger, action, override_action,"
+    " override_reason, state, destroy_object, created_at) VALUES (%(ws)s, %(t)s, 'workspace',"
+    " 'document', %(ws)s, %(t)s, true, 'a joint draft', '', '', 'working_drafts,all', 'standard',"
+    " '2030-01-01', '', '', '', '', 'waiting', false, now())",
     "private_notes": "INSERT INTO private_notes (workspace_id, tenant_id, author_id, title, body,"
     " created_at, updated_at) VALUES (%(ws)s, %(t)s, %(u)s, 'mine', '', now(), now())",
 }
@@ -165,6 +174,8 @@ ORDER = [
     "scheduled_sends",
     "recommendations",
     "recommendation_responses",
+    "retention_events",
+    "retention_schedules",
     "private_notes",
 ]
 

@@ -83,6 +83,24 @@ def _seed_two_tenants(owner: psycopg.Connection) -> tuple[int, int]:
             (tenant, user),
         )
         owner.execute(
+            "INSERT INTO retention_rules (tenant_id, material_class, sensitivity, trigger,"
+            " event_name, offset_amount, offset_unit, action, effective_from, note, created_at)"
+            " VALUES (%s, 'all', 'any', 'publication', '', -1, 'days', 'destroy', '2000-01-01',"
+            " 'private rule', now())",
+            (tenant,),
+        )
+        owner.execute(
+            "INSERT INTO retention_holds (tenant_id, scope, material_type, reason_kind, reason,"
+            " review_on, placed_by_id, placed_at, release_reason) VALUES (%s, 'tenant', '',"
+            " 'legal', 'a private case', '2030-01-01', %s, now(), '')",
+            (tenant, user),
+        )
+        owner.execute(
+            "INSERT INTO retention_certificates (tenant_id, state, started_at, items,"
+            " objects_deleted, digest) VALUES (%s, 'complete', now(), 0, 0, '')",
+            (tenant,),
+        )
+        owner.execute(
             "INSERT INTO audit_chain_heads (tenant_id, seq, hash) VALUES (%s, 1, 'h')", (tenant,)
         )
         owner.execute(
