@@ -32,6 +32,7 @@ from retention.models import (
     Unit,
 )
 from shared_workspace.evidence.models import Method
+from tenants.models import Role, User
 
 #: The read-only purpose under which the product reads other inspectorates' rules, to
 #: schedule their claims on joint material and to propose the retention agreement.
@@ -40,6 +41,19 @@ RULES_PURPOSE = "retention-rules"
 FOUNDING_FROM = date(2000, 1, 1)
 #: Bounds on an offset, per unit (a century is the longest anyone keeps inspection records).
 OFFSET_LIMITS = {Unit.DAYS: 36_500, Unit.MONTHS: 1_200, Unit.YEARS: 100}
+
+
+class RetentionError(ValueError):
+    """A retention action that cannot be done; the message says why and how to fix it."""
+
+    def __init__(self, message: str, field: str = "") -> None:
+        super().__init__(message)
+        self.field = field
+
+
+def require_records_manager(user: User) -> None:
+    if not user.has_role(Role.RECORDS_MANAGER):
+        raise PermissionError("Only your inspectorate's records managers manage retention")
 
 
 class RuleError(ValueError):

@@ -1,5 +1,5 @@
-"""Schedules: which rule applies to each item, when its trigger falls, what happens and why;
-holds, reviews, confirmed events, workspace closure and the retention agreement.
+"""Schedules: which rule applies to each item, when its trigger falls, what happens and why,
+and what is due.
 
 Functions take a session scoped to the acting tenant. Where a workspace fact moves every
 participant's schedules (publication date, closure, the agreement), each participant's
@@ -15,21 +15,18 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from app import audit
 from app.clock import clock
-from app.db import CONTEXT_SETTINGS, set_context, utcnow
+from app.db import CONTEXT_SETTINGS, set_context
+from retention.holds import holds_covering, not_held
 from retention.models import (
     ACTION_LABELS,
     ENDED_STATES,
-    EVENTS,
     HOLD_REASONS,
     OPEN_STATES,
     Action,
-    Hold,
-    HoldScope,
     MaterialType,
     RetentionEvent,
     RetentionRule,
@@ -39,30 +36,21 @@ from retention.models import (
 )
 from retention.rules import (
     NOTE_CHAIN,
+    RetentionError,
     RuleBook,
-    RuleError,
     describe_rule,
     disposal_date,
     document_chain,
     evidence_chain,
     start_of_day,
-    validate_rule,
 )
 from shared_workspace.documents.models import Document
 from shared_workspace.evidence.models import EvidenceFile, EvidenceItem, FileState
 from shared_workspace.models import Participant, PrivateNote, Workspace
-from tenants.models import Role, Tenant, User
+from tenants.models import Tenant
 
 #: Records managers and lead inspectors hear about destruction this many days ahead.
 WARNING_DAYS = 14
-
-
-class RetentionError(ValueError):
-    """A retention action that cannot be done; the message says why and how to fix it."""
-
-    def __init__(self, message: str, field: str = "") -> None:
-        super().__init__(message)
-        self.field = field
 
 
 @contextmanager
@@ -80,11 +68,6 @@ def as_tenant(session: Session, tenant_id: int) -> Iterator[Session]:
             purpose=saved["purpose"],
             platform_admin=saved["platform_admin"] == "on",
         )
-
-
-def require_records_manager(user: User) -> None:
-    if not user.has_role(Role.RECORDS_MANAGER):
-        raise PermissionError("Only your inspectorate's records managers manage retention")
 
 
 # --- what an item is ------------------------------------------------------------------------
@@ -532,409 +515,6 @@ def object_fate(schedules: list[Schedule]) -> str:
         f"The item is destroyed only when no inspectorate must keep it: not before "
         f"{last:%-d %B %Y} unless a review or hold changes that."
     )
-
-
-# --- holds ----------------------------------------------------------------------------------
-
-
-def _hold_filter(schedule_table: Any) -> Any:
-    """SQL: an active hold of the claim's tenant covers it."""
-    return (
-        select(Hold.id)
-        .where(
-            Hold.tenant_id == schedule_table.tenant_id,
-            Hold.released_at.is_(None),
-            or_(
-                Hold.scope == HoldScope.TENANT.value,
-                and_(
-                    Hold.scope == HoldScope.WORKSPACE.value,
-                    Hold.workspace_id == schedule_table.workspace_id,
-                ),
-                and_(
-                    Hold.scope == HoldScope.ITEM.value,
-                    Hold.material_type == schedule_table.material_type,
-                    Hold.material_id == schedule_table.material_id,
-                ),
-            ),
-        )
-        .exists()
-    )
-
-
-def not_held(schedule_table: Any = Schedule) -> Any:
-    return ~_hold_filter(schedule_table)
-
-
-def holds_covering(session: Session, schedule: Schedule) -> list[Hold]:
-    return list(
-        session.scalars(
-            select(Hold).where(
-                Hold.tenant_id == schedule.tenant_id,
-                Hold.released_at.is_(None),
-                or_(
-                    Hold.scope == HoldScope.TENANT.value,
-                    and_(
-                        Hold.scope == HoldScope.WORKSPACE.value,
-                        Hold.workspace_id == schedule.workspace_id,
-                    ),
-                    and_(
-                        Hold.scope == HoldScope.ITEM.value,
-                        Hold.material_type == schedule.material_type,
-                        Hold.material_id == schedule.material_id,
-                    ),
-                ),
-            )
-        )
-    )
-
-
-def place_hold(
-    session: Session,
-    user: User,
-    *,
-    scope: str,
-    reason_kind: str,
-    reason: str,
-    review_on: date | None,
-    workspace_id: int | None = None,
-    material_type: str = "",
-    material_id: int | None = None,
-) -> Hold:
-    require_records_manager(user)
-    if scope not in {s.value for s in HoldScope}:
-        raise RetentionError(
-            "Hold an item, a workspace or all your inspectorate's material", "scope"
-        )
-    if reason_kind not in HOLD_REASONS:
-        raise RetentionError(
-            "Choose why: legal, complaint, FOI request, follow-up or other", "reason_kind"
-        )
-    reason = (reason or "").strip()
-    if not reason:
-        raise RetentionError(
-            "Say why the material is held, e.g. the case or request reference", "reason"
-        )
-    if len(reason) > 2000:
-        raise RetentionError("Keep the reason to 2,000 characters", "reason")
-    if review_on is None:
-        raise RetentionError("Give a date to review the hold", "review_on")
-    if review_on < clock.today():
-        raise RetentionError("The review date must be today or later", "review_on")
-    if scope == HoldScope.WORKSPACE and (
-        workspace_id is None or session.get(Workspace, workspace_id) is None
-    ):
-        raise LookupError("workspace")
-    if scope == HoldScope.ITEM:
-        claim = session.scalar(
-            select(Schedule).where(
-                Schedule.tenant_id == user.tenant_id,
-                Schedule.material_type == material_type,
-                Schedule.material_id == material_id,
-            )
-        )
-        if claim is None:
-            raise LookupError("item")
-        workspace_id = claim.workspace_id
-    hold = Hold(
-        tenant_id=user.tenant_id,
-        scope=scope,
-        workspace_id=workspace_id if scope != HoldScope.TENANT else None,
-        material_type=material_type if scope == HoldScope.ITEM else "",
-        material_id=material_id if scope == HoldScope.ITEM else None,
-        reason_kind=reason_kind,
-        reason=reason,
-        review_on=review_on,
-        placed_by_id=user.id,
-    )
-    session.add(hold)
-    session.flush()
-    return hold
-
-
-def release_hold(session: Session, user: User, hold: Hold, reason: str) -> int:
-    """Release a hold; returns how many claims it held that are now due at once."""
-    require_records_manager(user)
-    if hold.released_at is not None:
-        raise RetentionError("This hold is already released")
-    reason = (reason or "").strip()
-    if not reason:
-        raise RetentionError("Say why the hold is released", "reason")
-    hold.released_at = utcnow()
-    hold.released_by_id = user.id
-    hold.release_reason = reason[:2000]
-    session.flush()
-    return len(due_claims(session, user.tenant_id, clock.now(), limit=100_000))
-
-
-# --- reviews, transfers, events, closure ----------------------------------------------------
-
-
-def review(
-    session: Session,
-    user: User,
-    schedule: Schedule,
-    *,
-    outcome: str,
-    reason: str,
-    new_date: date | None = None,
-) -> Schedule:
-    """A records manager's review: extend (new date, reason) or approve destruction."""
-    require_records_manager(user)
-    if schedule.tenant_id != user.tenant_id:
-        raise LookupError("schedule")
-    if schedule.state not in (State.REVIEW, State.TRANSFER):
-        raise RetentionError("This item is not waiting for a review")
-    reason = (reason or "").strip()
-    if not reason:
-        raise RetentionError("Say why, for the record", "reason")
-    today = clock.today()
-    before = {"state": schedule.state, "disposal_on": str(schedule.disposal_on)}
-    if outcome == "extend":
-        if new_date is None or new_date <= today:
-            raise RetentionError("Choose a new review date after today", "new_date")
-        schedule.override_on = new_date
-        schedule.override_action = Action.REVIEW.value
-        schedule.disposal_on = new_date
-        schedule.due_at = start_of_day(new_date)
-        schedule.state = State.SCHEDULED.value
-    elif outcome == "destroy":
-        schedule.override_on = today
-        schedule.override_action = Action.DESTROY.value
-        schedule.action = Action.DESTROY.value
-        schedule.disposal_on = today
-        schedule.due_at = start_of_day(today)
-        schedule.state = State.SCHEDULED.value
-    elif outcome == "transferred" and schedule.state == State.TRANSFER:
-        schedule.state = State.TRANSFERRED.value
-        schedule.ended_at = utcnow()
-    else:
-        raise RetentionError("Choose extend or approve destruction", "outcome")
-    schedule.override_reason = reason[:2000]
-    session.flush()
-    audit.record(
-        session,
-        tenant_id=user.tenant_id,
-        action="retention.review",
-        object_type="retention_schedule",
-        object_id=schedule.id,
-        changes={
-            "outcome": outcome,
-            "reason": reason[:500],
-            "before": before,
-            "after": {"state": schedule.state, "disposal_on": str(schedule.disposal_on)},
-        },
-    )
-    return schedule
-
-
-def confirm_event(
-    session: Session, user: User, workspace: Workspace, name: str, confirmed_on: date
-) -> RetentionEvent:
-    """An inspectorate confirms an event (its notes transcribed); its schedules follow."""
-    if name not in EVENTS:
-        raise RetentionError("Choose an event from the list", "name")
-    if not (user.has_role(Role.RECORDS_MANAGER) or user.has_role(Role.LEAD_INSPECTOR)):
-        raise PermissionError("Records managers and lead inspectors confirm events")
-    if confirmed_on > clock.today():
-        raise RetentionError(
-            "An event is confirmed once it has happened: not a future date", "confirmed_on"
-        )
-    event = session.scalar(
-        select(RetentionEvent).where(
-            RetentionEvent.workspace_id == workspace.id,
-            RetentionEvent.tenant_id == user.tenant_id,
-            RetentionEvent.name == name,
-        )
-    )
-    if event is None:
-        event = RetentionEvent(
-            workspace_id=workspace.id,
-            tenant_id=user.tenant_id,
-            name=name,
-            confirmed_on=confirmed_on,
-            confirmed_by_id=user.id,
-        )
-        session.add(event)
-    else:
-        event.confirmed_on = confirmed_on
-        event.confirmed_by_id = user.id
-    session.flush()
-    recompute_workspace(session, workspace)
-    return event
-
-
-def close_workspace(session: Session, user: User, workspace: Workspace, closed_on: date) -> int:
-    """The lead closes the inspection (a retention trigger); returns schedules moved."""
-    from shared_workspace.service import require_lead
-
-    require_lead(workspace, user, "close the inspection")
-    if workspace.published_at is None:
-        raise RetentionError("Publish the report before closing the inspection")
-    if closed_on > clock.today():
-        raise RetentionError("The closure date cannot be in the future", "closed_on")
-    workspace.closed_on = closed_on
-    session.flush()
-    return recompute_workspace(session, workspace)
-
-
-def publication_date_moved(session: Session, workspace: Workspace, old: date | None) -> list[str]:
-    """Recompute after the publication date moved; explain what cannot follow it."""
-    recompute_workspace(session, workspace)
-    gone = session.scalar(
-        select(Schedule.id)
-        .where(
-            Schedule.workspace_id == workspace.id,
-            Schedule.trigger == Trigger.PUBLICATION.value,
-            Schedule.state.in_([State.DESTROYED.value, State.RELEASED.value]),
-        )
-        .limit(1)
-    )
-    if gone is not None and old is not None and old != workspace.publication_date:
-        return [
-            "Some material was already destroyed under a rule counted from the old publication "
-            f"date ({old:%-d %B %Y}). Destruction cannot be undone: it stays destroyed and its "
-            "certificates stand."
-        ]
-    return []
-
-
-# --- rules ----------------------------------------------------------------------------------
-
-
-def add_rule(session: Session, user: User, fields: dict[str, Any]) -> RetentionRule:
-    """Save a new version of one of the user's tenant's rules, then reschedule its claims."""
-    require_records_manager(user)
-    clean = validate_rule(fields)
-    clash = session.scalar(
-        select(RetentionRule).where(
-            RetentionRule.tenant_id == user.tenant_id,
-            RetentionRule.material_class == clean["material_class"],
-            RetentionRule.sensitivity == clean["sensitivity"],
-            RetentionRule.effective_from == clean["effective_from"],
-        )
-    )
-    if clash is not None:
-        raise RuleError(
-            f"A rule for this class and sensitivity already applies from "
-            f"{clean['effective_from']:%-d %B %Y} ({describe_rule(clash)}). Two rules cannot "
-            "apply to the same material from the same day: choose another date to replace it.",
-            "effective_from",
-        )
-    rule = RetentionRule(tenant_id=user.tenant_id, created_by_id=user.id, **clean)
-    session.add(rule)
-    session.flush()
-    reschedule_tenant(session, user.tenant_id)
-    return rule
-
-
-def current_rules(session: Session, tenant_id: int) -> list[RetentionRule]:
-    """Each class and sensitivity's latest version in effect today (and future versions)."""
-    today = clock.today()
-    rules = session.scalars(
-        select(RetentionRule)
-        .where(RetentionRule.tenant_id == tenant_id)
-        .order_by(
-            RetentionRule.material_class,
-            RetentionRule.sensitivity,
-            RetentionRule.effective_from.desc(),
-        )
-    ).all()
-    seen: set[tuple[str, str]] = set()
-    shown = []
-    for rule in rules:
-        key = (rule.material_class, rule.sensitivity)
-        if rule.effective_from > today:
-            shown.append(rule)
-        elif key not in seen:
-            seen.add(key)
-            shown.append(rule)
-    return shown
-
-
-# --- the retention agreement ----------------------------------------------------------------
-
-
-def agreement_content(session: Session, workspace: Workspace) -> dict[str, Any]:
-    """Every participant's current rules side by side: what the agreement proposes."""
-    from app.db import purpose
-    from retention.rules import RULES_PURPOSE, class_label
-
-    today = clock.today()
-    columns = []
-    tenants = sorted(workspace.participants, key=lambda p: p.tenant_id)
-    with purpose(session, RULES_PURPOSE):
-        for participant in tenants:
-            rules = session.scalars(
-                select(RetentionRule)
-                .where(
-                    RetentionRule.tenant_id == participant.tenant_id,
-                    RetentionRule.effective_from <= today,
-                )
-                .order_by(RetentionRule.effective_from.desc(), RetentionRule.id.desc())
-            ).all()
-            latest: dict[tuple[str, str], RetentionRule] = {}
-            for rule in rules:
-                latest.setdefault((rule.material_class, rule.sensitivity), rule)
-            columns.append(
-                {
-                    "tenant_id": participant.tenant_id,
-                    "tenant": participant.tenant.name,
-                    "rule_ids": sorted(rule.id for rule in latest.values()),
-                    "rules": [
-                        {
-                            "class": class_label(material_class),
-                            "sensitivity": sensitivity,
-                            "rule": describe_rule(rule),
-                        }
-                        for (material_class, sensitivity), rule in sorted(latest.items())
-                    ],
-                }
-            )
-    return {
-        "tenants": columns,
-        "principle": (
-            "Joint material follows each inspectorate's rule for its own claim; the item is "
-            "destroyed only when no inspectorate still must keep it (001 §48)."
-        ),
-    }
-
-
-def propose_agreement(session: Session, workspace: Workspace, user: User) -> Any:
-    """Propose (or refresh) the retention agreement from the participants' current rules."""
-    from shared_workspace.decisions import create_subject, propose, update_subject
-    from shared_workspace.models import Decision, Subject
-    from shared_workspace.service import require_lead
-
-    require_lead(workspace, user, "propose the retention agreement")
-    content = agreement_content(session, workspace)
-    subject = session.scalar(
-        select(Subject).where(
-            Subject.workspace_id == workspace.id, Subject.kind == "retention_agreement"
-        )
-    )
-    if subject is None:
-        subject = create_subject(
-            session,
-            workspace,
-            kind="retention_agreement",
-            title="Retention agreement",
-            content=content,
-            user=user,
-        )
-    else:
-        update_subject(session, subject, content, user)
-    decision = session.scalar(
-        select(Decision).where(
-            Decision.workspace_id == workspace.id,
-            Decision.kind == "retention_agreement",
-            Decision.status.in_(("open", "agreed")),
-        )
-    )
-    if decision is None:
-        decision = propose(
-            session, workspace, kind="retention_agreement", subject=subject, user=user
-        )
-    return decision
 
 
 # --- what is due ----------------------------------------------------------------------------

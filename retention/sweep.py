@@ -33,6 +33,7 @@ from app.clock import clock
 from app.db import set_context, utcnow
 from app.jobs import job, periodic
 from app.storage import Storage, get_storage
+from retention.holds import not_held
 from retention.models import (
     ENDED_STATES,
     Action,
@@ -42,7 +43,7 @@ from retention.models import (
     State,
 )
 from retention.rules import start_of_day
-from retention.service import WARNING_DAYS, as_tenant, not_held
+from retention.service import WARNING_DAYS, as_tenant
 from shared_workspace.documents.models import Document, DocumentVersion
 from shared_workspace.evidence.models import EvidenceFile, FileState
 from shared_workspace.models import Member, PrivateNote, Workspace, WorkspaceRole

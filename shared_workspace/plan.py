@@ -242,7 +242,7 @@ def set_publication_date(
     old = workspace.publication_date
     workspace.publication_date = publication_date
     session.flush()
-    from retention.service import publication_date_moved
+    from retention.actions import publication_date_moved
 
     retention_notes = publication_date_moved(session, workspace, old)
     return load_plan(session, workspace, today).warnings + retention_notes

@@ -13,11 +13,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.audit import AuditEvent
-from app.db import set_context
+from app.db import set_context, utcnow
 from app.storage import Storage
-from retention import service
+from retention import actions, holds, service
 from retention.models import Certificate, RetentionRule, Schedule, State
-from retention.rules import RuleError
+from retention.rules import RetentionError, RuleError
 from shared_workspace.evidence.models import EvidenceFile, FileState
 from shared_workspace.models import PrivateNote, Workspace
 from tests.retention.conftest import (
@@ -82,7 +82,7 @@ def test_hmcpsi_destroys_all_but_data_the_day_before_publication_not_a_second_ea
     _, held_file = evidence_file(cps, ws, b"% complaint", visibility="inspectorate")
     private_note = note(cps, ws)
     set_context(session, tenant_id=cps.tenant.id)
-    service.place_hold(
+    holds.place_hold(
         session,
         session.merge(cps.user),
         scope="item",
@@ -138,7 +138,7 @@ def test_hmicfrs_destroys_notebooks_once_notes_are_transcribed_and_transfers_the
     travel(PUBLICATION + timedelta(days=30), 3600)
     set_context(session, tenant_id=police.tenant.id)
     workspace = session.get(Workspace, ws)
-    service.confirm_event(
+    actions.confirm_event(
         session,
         session.merge(police.user),
         workspace,
@@ -152,8 +152,8 @@ def test_hmicfrs_destroys_notebooks_once_notes_are_transcribed_and_transfers_the
     # Documents go to the records system at closure: a task, never a destruction.
     set_context(session, tenant_id=police.tenant.id)
     workspace = session.get(Workspace, ws)
-    workspace.published_at = workspace.published_at or service.utcnow()
-    service.close_workspace(
+    workspace.published_at = workspace.published_at or utcnow()
+    actions.close_workspace(
         session, session.merge(police.user), workspace, PUBLICATION + timedelta(days=30)
     )
     session.commit()
@@ -220,7 +220,7 @@ def test_hmi_prisons_reviews_evidence_after_three_years_and_destroys_paper_soon(
     assert claim.state == State.REVIEW
 
     later = review_day + relativedelta(years=2)
-    service.review(
+    actions.review(
         session,
         session.merge(prisons.user),
         claim,
@@ -234,7 +234,7 @@ def test_hmi_prisons_reviews_evidence_after_three_years_and_destroys_paper_soon(
     sweep(app, prisons)
     (claim,) = claims(session, prisons, "evidence_file", electronic)
     assert claim.state == State.REVIEW
-    service.review(
+    actions.review(
         session, session.merge(prisons.user), claim, outcome="destroy", reason="No follow-up now"
     )
     session.commit()
@@ -265,7 +265,7 @@ def test_joint_evidence_is_destroyed_only_when_no_owner_must_keep_it(
     travel(PUBLICATION + relativedelta(years=3))
     sweep(app, prisons)
     (_, claim) = claims(session, prisons, "evidence_file", shared)
-    service.review(session, session.merge(prisons.user), claim, outcome="destroy", reason="Done")
+    actions.review(session, session.merge(prisons.user), claim, outcome="destroy", reason="Done")
     session.commit()
     assert sweep(app, prisons).objects_deleted == 1
     assert not store.exists(_key(session, shared))
@@ -398,7 +398,7 @@ def test_bad_rules_are_refused_with_the_field_and_how_to_fix(
         "effective_from": date(2027, 1, 1),
     }
     with pytest.raises(RuleError, match=message) as raised:
-        service.add_rule(session, session.merge(founders.hmcpsi.user), base | fields)
+        actions.add_rule(session, session.merge(founders.hmcpsi.user), base | fields)
     assert raised.value.field == field
 
 
@@ -416,16 +416,16 @@ def test_two_rules_for_the_same_class_from_the_same_day_contradict(
         "action": "destroy",
         "effective_from": date(2027, 1, 1),
     }
-    service.add_rule(session, user, rule)
+    actions.add_rule(session, user, rule)
     with pytest.raises(RuleError, match="already applies"):
-        service.add_rule(session, user, rule | {"trigger": "upload", "action": "review"})
+        actions.add_rule(session, user, rule | {"trigger": "upload", "action": "review"})
 
 
 def test_a_hold_needs_a_reason_and_a_review_date(founders: Founders, session: Session) -> None:
     set_context(session, tenant_id=founders.hmcpsi.tenant.id)
     user = session.merge(founders.hmcpsi.user)
-    with pytest.raises(service.RetentionError, match="Say why"):
-        service.place_hold(
+    with pytest.raises(RetentionError, match="Say why"):
+        holds.place_hold(
             session,
             user,
             scope="tenant",
@@ -433,8 +433,8 @@ def test_a_hold_needs_a_reason_and_a_review_date(founders: Founders, session: Se
             reason="  ",
             review_on=date(2030, 1, 1),
         )
-    with pytest.raises(service.RetentionError, match="review the hold"):
-        service.place_hold(
+    with pytest.raises(RetentionError, match="review the hold"):
+        holds.place_hold(
             session, user, scope="tenant", reason_kind="legal", reason="Case 1", review_on=None
         )
 
@@ -446,7 +446,7 @@ def test_a_workspace_hold_keeps_everything_of_that_inspectorate_in_it(
     ws = new_workspace(cps, "hmiprisons", publication=PUBLICATION)
     _, file_id = evidence_file(cps, ws, visibility="inspectorate")
     set_context(session, tenant_id=cps.tenant.id)
-    hold = service.place_hold(
+    hold = holds.place_hold(
         session,
         session.merge(cps.user),
         scope="workspace",
@@ -460,22 +460,22 @@ def test_a_workspace_hold_keeps_everything_of_that_inspectorate_in_it(
     assert sweep(app, cps).ended == 0
     assert store.exists(_key(session, file_id))
     set_context(session, tenant_id=cps.tenant.id)
-    service.release_hold(session, session.merge(cps.user), session.merge(hold), "Request answered")
+    holds.release_hold(session, session.merge(cps.user), session.merge(hold), "Request answered")
     session.commit()
     assert sweep(app, cps).ended == 1
     assert not store.exists(_key(session, file_id))
 
 
 def test_only_records_managers_manage_retention(founders: Founders, session: Session) -> None:
-    from tests.tenants.fixtures import create_user
     from tenants.models import Role
+    from tests.tenants.fixtures import create_user
 
     inspector = create_user(
         session, founders.hmcpsi.tenant, roles=[Role.INSPECTOR], name="An inspector"
     )
     set_context(session, tenant_id=founders.hmcpsi.tenant.id)
     with pytest.raises(PermissionError):
-        service.place_hold(
+        holds.place_hold(
             session,
             inspector,
             scope="tenant",
