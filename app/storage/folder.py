@@ -42,6 +42,7 @@ from app.storage.base import (
     validate_metadata,
     validate_part_number,
     validate_prefix,
+    validate_sha256,
     validate_tags,
 )
 
@@ -236,6 +237,7 @@ class FolderStorage(Storage):
         metadata: Mapping[str, str] | None = None,
         tags: Mapping[str, str] | None = None,
         size: int | None = None,
+        sha256: str | None = None,
     ) -> ObjectInfo:
         """Stream to a temp file, fsync, then rename into place; failures leave no trace."""
         target = self._data_path(key)
@@ -246,7 +248,7 @@ class FolderStorage(Storage):
         }
         self._ensure_layout()
         self._check_free(key, target, self._objects)
-        reader = HashingReader(stream, size=size)
+        reader = HashingReader(stream, size=size, sha256=validate_sha256(sha256))
 
         def write(handle: BinaryIO) -> None:
             while chunk := reader.read(CHUNK_SIZE):

@@ -37,14 +37,18 @@ from app.storage.base import (
     validate_metadata,
     validate_part_number,
     validate_prefix,
+    validate_sha256,
     validate_tags,
 )
 
 #: Multipart above 8 MiB, in 8 MiB parts: memory per upload stays bounded by a few parts.
+#: Four parts in flight keep the store busy while the next part arrives over the client's
+#: one connection; more add memory and threads contending for the interpreter lock, and
+#: measured slower (bench/README.md, upload_throughput).
 UPLOAD_CONFIG = TransferConfig(
     multipart_threshold=8 * MiB,
     multipart_chunksize=8 * MiB,
-    max_concurrency=8,
+    max_concurrency=4,
     preferred_transfer_client="classic",
 )
 #: Copies are one atomic CopyObject request up to S3's 5 GiB limit, multipart beyond.
@@ -209,11 +213,14 @@ class S3Storage(Storage):
         metadata: Mapping[str, str] | None = None,
         tags: Mapping[str, str] | None = None,
         size: int | None = None,
+        sha256: str | None = None,
     ) -> ObjectInfo:
         """Stream to S3 (multipart above 8 MiB); a failed or mismatched upload stores nothing.
 
-        A seekable stream is hashed first so the SHA-256 is saved with the object and
-        returned by ``head``; other streams are hashed on the way through only.
+        The SHA-256 is saved with the object (and returned by ``head``) when it is known
+        before the upload completes: given as ``sha256``, or got by hashing a seekable stream
+        first. Either way the content is hashed on its way through and the upload is
+        abandoned, before it completes, if it does not match.
         """
         full = self._full(key)
         content_type = validate_content_type(content_type)
@@ -221,11 +228,17 @@ class S3Storage(Storage):
         object_tags = validate_tags(tags)
         prehashed = _prehash(stream)
         stored_metadata = dict(user_metadata)
-        expected_sha = None
+        expected_sha = validate_sha256(sha256)
         if prehashed is not None:
-            expected_sha, prehashed_size = prehashed
+            prehashed_sha, prehashed_size = prehashed
             if size is not None and prehashed_size != size:
                 raise UploadMismatch(f"stream has {prehashed_size} bytes, not the declared {size}")
+            if sha256 is not None and prehashed_sha != sha256:
+                raise UploadMismatch(
+                    f"the content's SHA-256 is {prehashed_sha}, not the expected {sha256}"
+                )
+            expected_sha = prehashed_sha
+        if expected_sha is not None:
             stored_metadata[SHA256_METADATA_KEY] = expected_sha
         reader = HashingReader(stream, size=size, sha256=expected_sha)
         extra: dict[str, Any] = {

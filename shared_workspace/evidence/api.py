@@ -17,6 +17,7 @@ from app.db import get_session
 from app.jobs import enqueue
 from app.storage import get_storage
 from app.storage.base import InvalidUpload
+from app.storage.request_body import request_body
 from app.tenancy import get_or_404
 from shared_workspace.evidence import jobs, service, uploads
 from shared_workspace.evidence.models import (
@@ -226,7 +227,7 @@ def stream_file(workspace_id: int, evidence_id: int) -> Response:
             item,
             me(),
             filename=request.args.get("name", ""),
-            stream=request.stream,
+            stream=request_body(request),
             size=size,
             sha256=request.args.get("sha256"),
             content_type=request.mimetype,

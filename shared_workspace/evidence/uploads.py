@@ -21,7 +21,6 @@ from sqlalchemy.orm import Session
 from app.config import Config
 from app.storage.base import (
     MAX_PART_NUMBER,
-    HashingReader,
     MiB,
     ReadableStream,
     Storage,
@@ -359,22 +358,24 @@ def stream_upload(
     file = _new_file(item, user, name, size, _content_type(content_type))
     session.add(file)
     session.flush()
-    reader = HashingReader(_Prefixed(head, stream), size=size, sha256=declared)
     try:
+        # The store hashes and counts the stream once, on its way through, and keeps nothing
+        # unless both match.
         info = storage.put(
             file.quarantine_key,
-            reader,
+            _Prefixed(head, stream),
             content_type=file.declared_type,
             tags=storage_tags(item),
             size=size,
+            sha256=declared,
         )
     except UploadMismatch as error:
         raise EvidenceError(
             "The file that arrived does not match its declared size or SHA-256: "
             f"{error}. Nothing was kept; send it again",
-            "sha256" if "changed" in str(error) else "size",
+            "sha256" if "SHA-256" in str(error) else "size",
         ) from None
-    file.declared_sha256 = declared or info.sha256 or reader.sha256
+    file.declared_sha256 = declared or info.sha256
     file.state = FileState.UPLOADED.value
     session.flush()
     return file, duplicates(session, file)
