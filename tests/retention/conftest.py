@@ -81,10 +81,18 @@ def note(party: Inspectorate, ws: int, title: str = "Interview jottings") -> int
     return response.get_json()["id"]  # type: ignore[no-any-return]
 
 
+def act_as(session: Session, party: Inspectorate) -> None:
+    """Scope the test's session to ``party``. Requests in these tests share the test's one
+    connection, and each leaves its own tenant set on it: clear first, so the setting is
+    written again even when the session already believes it is scoped to ``party``."""
+    set_context(session, tenant_id=None)
+    set_context(session, tenant_id=party.tenant.id)
+
+
 def claims(
     session: Session, party: Inspectorate, material_type: str, material_id: int
 ) -> list[Schedule]:
-    set_context(session, tenant_id=party.tenant.id)
+    act_as(session, party)
     session.expire_all()
     return list(
         session.scalars(
@@ -114,3 +122,38 @@ def travel() -> Iterator[Any]:
 
     yield to
     clock.reset()
+
+
+def colleague(session: Session, party: Inspectorate, *roles: Any) -> Inspectorate:
+    """Another person of ``party``'s inspectorate holding only ``roles``, with an API token."""
+    from tenants import auth
+    from tests.tenants.fixtures import create_user
+
+    user = create_user(session, party.tenant, roles=list(roles), name=f"{party.slug} colleague")
+    set_context(session, tenant_id=party.tenant.id, user_id=user.id)
+    _row, token = auth.create_token(session, user, name="api", scopes={"read", "write"})
+    session.commit()
+    return Inspectorate(
+        party.slug, party.tenant, user, token, party.client, {"Authorization": f"Bearer {token}"}
+    )
+
+
+def browser(app: Flask, party: Inspectorate) -> FlaskClient:
+    """A signed-in web session for ``party``'s user."""
+    from tests.tenants.fixtures import sign_in
+
+    client = app.test_client()
+    sign_in(client, party.user)
+    return client
+
+
+def claim_of(
+    session: Session, party: Inspectorate, material_type: str, material_id: int
+) -> Schedule:
+    """``party``'s own claim on an item."""
+    (claim,) = [
+        c
+        for c in claims(session, party, material_type, material_id)
+        if c.tenant_id == party.tenant.id
+    ]
+    return claim

@@ -23,6 +23,7 @@ from shared_workspace.models import PrivateNote, Workspace
 from tests.retention.conftest import (
     KEYS,
     Founders,
+    act_as,
     claims,
     evidence_file,
     new_workspace,
@@ -54,7 +55,7 @@ def test_each_founding_tenant_has_the_rules_domain_md_gives_it(
     found = {}
     for slug in ("hmcpsi", "hmicfrs", "hmiprobation", "hmiprisons"):
         party = founders[slug]
-        set_context(session, tenant_id=party.tenant.id)
+        act_as(session, party)
         found[slug] = {
             (r.material_class, r.sensitivity, r.trigger, r.offset_amount, r.offset_unit, r.action)
             for r in session.scalars(select(RetentionRule))
@@ -81,7 +82,7 @@ def test_hmcpsi_destroys_all_but_data_the_day_before_publication_not_a_second_ea
     _, data_file = evidence_file(cps, ws, b"% data", method="data", visibility="inspectorate")
     _, held_file = evidence_file(cps, ws, b"% complaint", visibility="inspectorate")
     private_note = note(cps, ws)
-    set_context(session, tenant_id=cps.tenant.id)
+    act_as(session, cps)
     holds.place_hold(
         session,
         session.merge(cps.user),
@@ -106,7 +107,7 @@ def test_hmcpsi_destroys_all_but_data_the_day_before_publication_not_a_second_ea
     assert result.ended == 2
     assert not store.exists(_key(session, notes_file))
     assert _file_state(session, notes_file) == FileState.DESTROYED
-    set_context(session, tenant_id=cps.tenant.id)
+    act_as(session, cps)
     destroyed_note = session.get(PrivateNote, private_note)
     assert destroyed_note is not None and destroyed_note.body == "" and destroyed_note.destroyed_at
     assert store.exists(_key(session, data_file))  # data is kept
@@ -116,7 +117,7 @@ def test_hmcpsi_destroys_all_but_data_the_day_before_publication_not_a_second_ea
 
     travel(PUBLICATION + timedelta(days=400))
     assert sweep(app, cps).ended == 0  # nothing is destroyed twice
-    set_context(session, tenant_id=cps.tenant.id)
+    act_as(session, cps)
     certificates = session.scalars(select(Certificate)).all()
     assert [c.items for c in certificates] == [2]
     assert certificates[0].state == "complete" and len(certificates[0].digest) == 64
@@ -136,7 +137,7 @@ def test_hmicfrs_destroys_notebooks_once_notes_are_transcribed_and_transfers_the
     assert sweep(app, police).ended == 0  # never without the confirmed event
 
     travel(PUBLICATION + timedelta(days=30), 3600)
-    set_context(session, tenant_id=police.tenant.id)
+    act_as(session, police)
     workspace = session.get(Workspace, ws)
     actions.confirm_event(
         session,
@@ -150,7 +151,7 @@ def test_hmicfrs_destroys_notebooks_once_notes_are_transcribed_and_transfers_the
     assert claims(session, police, "private_note", notebook)[0].state == State.DESTROYED
 
     # Documents go to the records system at closure: a task, never a destruction.
-    set_context(session, tenant_id=police.tenant.id)
+    act_as(session, police)
     workspace = session.get(Workspace, ws)
     workspace.published_at = workspace.published_at or utcnow()
     actions.close_workspace(
@@ -351,7 +352,7 @@ def test_a_sweep_killed_between_storage_and_database_finishes_exactly_once(
         again = sweep(app, cps)
 
         assert again.ended == 0 and again.certificates == []
-        set_context(session, tenant_id=cps.tenant.id)
+        act_as(session, cps)
         certificates = session.scalars(select(Certificate)).all()
         assert len(certificates) == 1 and certificates[0].state == "complete"
         assert certificates[0].items == 3 and result.certificates == [certificates[0].id]
@@ -387,7 +388,7 @@ def test_a_sweep_killed_between_storage_and_database_finishes_exactly_once(
 def test_bad_rules_are_refused_with_the_field_and_how_to_fix(
     founders: Founders, session: Session, fields: dict, field: str, message: str
 ) -> None:
-    set_context(session, tenant_id=founders.hmcpsi.tenant.id)
+    act_as(session, founders.hmcpsi)
     base = {
         "material_class": "working_drafts",
         "sensitivity": "any",
@@ -405,7 +406,7 @@ def test_bad_rules_are_refused_with_the_field_and_how_to_fix(
 def test_two_rules_for_the_same_class_from_the_same_day_contradict(
     founders: Founders, session: Session
 ) -> None:
-    set_context(session, tenant_id=founders.hmcpsi.tenant.id)
+    act_as(session, founders.hmcpsi)
     user = session.merge(founders.hmcpsi.user)
     rule = {
         "material_class": "working_drafts",
@@ -422,7 +423,7 @@ def test_two_rules_for_the_same_class_from_the_same_day_contradict(
 
 
 def test_a_hold_needs_a_reason_and_a_review_date(founders: Founders, session: Session) -> None:
-    set_context(session, tenant_id=founders.hmcpsi.tenant.id)
+    act_as(session, founders.hmcpsi)
     user = session.merge(founders.hmcpsi.user)
     with pytest.raises(RetentionError, match="Say why"):
         holds.place_hold(
@@ -445,7 +446,7 @@ def test_a_workspace_hold_keeps_everything_of_that_inspectorate_in_it(
     cps = founders.hmcpsi
     ws = new_workspace(cps, "hmiprisons", publication=PUBLICATION)
     _, file_id = evidence_file(cps, ws, visibility="inspectorate")
-    set_context(session, tenant_id=cps.tenant.id)
+    act_as(session, cps)
     hold = holds.place_hold(
         session,
         session.merge(cps.user),
@@ -459,7 +460,7 @@ def test_a_workspace_hold_keeps_everything_of_that_inspectorate_in_it(
     travel(PUBLICATION)
     assert sweep(app, cps).ended == 0
     assert store.exists(_key(session, file_id))
-    set_context(session, tenant_id=cps.tenant.id)
+    act_as(session, cps)
     holds.release_hold(session, session.merge(cps.user), session.merge(hold), "Request answered")
     session.commit()
     assert sweep(app, cps).ended == 1
@@ -473,7 +474,7 @@ def test_only_records_managers_manage_retention(founders: Founders, session: Ses
     inspector = create_user(
         session, founders.hmcpsi.tenant, roles=[Role.INSPECTOR], name="An inspector"
     )
-    set_context(session, tenant_id=founders.hmcpsi.tenant.id)
+    act_as(session, founders.hmcpsi)
     with pytest.raises(PermissionError):
         holds.place_hold(
             session,
