@@ -19,6 +19,8 @@ __all__ = ["Config", "ConfigError", "create_app", "__version__"]
 
 def create_app(config: Config | None = None) -> Flask:
     """Build the app from ``config`` (default: the environment); connects to nothing yet."""
+    import retention.api  # noqa: F401
+    import retention.workspace_api  # noqa: F401
     import shared_workspace.api  # noqa: F401 - adds routes to the API blueprint before registration
     import shared_workspace.documents.api  # noqa: F401
     import shared_workspace.evidence.api  # noqa: F401

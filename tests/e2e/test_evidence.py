@@ -59,8 +59,8 @@ def test_an_inspector_uploads_two_files_and_sees_them_listed_after_the_scan(
 
     page.reload()
     files = page.locator("#evidence-files")
-    expect(files.get_by_role("link", name="interview-notes.txt")).to_be_visible()
-    expect(files.get_by_role("link", name="case-file.pdf")).to_be_visible()
+    expect(files.get_by_role("link", name="interview-notes.txt", exact=True)).to_be_visible()
+    expect(files.get_by_role("link", name="case-file.pdf", exact=True)).to_be_visible()
     expect(files.get_by_text("Scanned")).to_have_count(2)
     expect(page.get_by_role("heading", name="Audit trail")).to_be_visible()
     assert_accessible(page)

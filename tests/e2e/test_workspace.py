@@ -78,10 +78,17 @@ def test_the_lead_works_through_the_inspection_pages(
         "Checklists",
         "Private area",
         "Timetable and plan",
+        "Retention",
     ):
         nav.get_by_role("link", name=name).click()
         expect(page.get_by_role("heading", level=1)).to_be_visible()
         assert_accessible(page)
+    # What happens to one item, when and why.
+    page.get_by_role("link", name=re.compile("Case file sample")).click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Case file sample")
+    expect(page.locator("#fate")).to_be_visible()
+    assert_accessible(page)
+    nav.get_by_role("link", name="Timetable and plan").click()
 
     milestone = page.get_by_role("row", name=re.compile("Data request sent"))
     milestone.get_by_label(re.compile("Date of")).fill("2020-01-01")

@@ -64,6 +64,7 @@ NON_ID_PARAMS = {
     "spreadsheet": "csv",
     "number": 1,
     "section_key": "intro",
+    "material_type": "evidence_file",
 }
 #: URL parameter name -> function(session, world objects) returning tenant B's id for it.
 FOREIGN_IDS: dict[str, Callable[[Session, Any], int]] = {
@@ -91,6 +92,10 @@ FOREIGN_IDS: dict[str, Callable[[Session, Any], int]] = {
     "evidence_id": lambda session, b: b["evidence"].id,
     "file_id": lambda session, b: b["file"].id,
     "export_id": lambda session, b: b["export"].id,
+    "material_id": lambda session, b: b["file"].id,
+    "hold_id": lambda session, b: b["hold"].id,
+    "schedule_id": lambda session, b: b["schedule"].id,
+    "certificate_id": lambda session, b: b["certificate"].id,
 }
 
 
@@ -161,6 +166,7 @@ def _foreign_workspace(session: Session, tenant_b, b_admin) -> dict[str, Any]:  
         **documents,
         **stakeholders,
         **_foreign_evidence(session, workspace, tenant_b, b_admin),
+        **_foreign_retention(session, workspace, documents["document"], b_admin),
         "milestone": milestone,
         "workspace": workspace,
         "subject": subject,
@@ -194,6 +200,38 @@ def _foreign_evidence(session: Session, workspace, tenant_b, b_admin) -> dict[st
     session.add_all([file, export])
     session.flush()
     return {"evidence": item, "file": file, "export": export}
+
+
+def _foreign_retention(session: Session, workspace, document, b_admin) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+    """Tenant B's claim on its report, a hold on the inspection and a destruction
+    certificate."""
+    from datetime import date
+
+    from sqlalchemy import select
+
+    from retention import holds
+    from retention.models import Certificate, Schedule
+
+    schedule = session.scalar(
+        select(Schedule).where(
+            Schedule.material_type == "document",
+            Schedule.material_id == document.id,
+            Schedule.tenant_id == b_admin.tenant_id,
+        )
+    )
+    hold = holds.place_hold(
+        session,
+        b_admin,
+        scope="workspace",
+        workspace_id=workspace.id,
+        reason_kind="legal",
+        reason=f"{SECRET} hold",
+        review_on=date(2099, 1, 1),
+    )
+    certificate = Certificate(tenant_id=b_admin.tenant_id, state="complete", digest=SECRET)
+    session.add(certificate)
+    session.flush()
+    return {"schedule": schedule, "hold": hold, "certificate": certificate}
 
 
 def _foreign_documents(session: Session, workspace, b_admin) -> dict[str, Any]:  # type: ignore[no-untyped-def]
