@@ -19,13 +19,10 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-import boto3
-from botocore.config import Config as BotoConfig
-
 from bench._retention import app_for, far_publication, insert_files, insert_schedules, scratch, seed
 from bench.harness import BenchResult, note
 from bench.rls import _connect
-from bench.upload_throughput import KEY_ID, SECRET, start_moto
+from bench.upload_throughput import KEY_ID, SECRET, s3_client, start_moto
 
 NAME = "retention_sweep"
 TARGET = 3.0
@@ -66,23 +63,7 @@ def run() -> BenchResult:
 
     moto, endpoint = start_moto()
     try:
-        client = boto3.session.Session().client(
-            "s3",
-            endpoint_url=endpoint,
-            region_name="eu-west-2",
-            aws_access_key_id=KEY_ID,
-            aws_secret_access_key=SECRET,
-            config=BotoConfig(
-                signature_version="s3v4",
-                s3={"addressing_style": "path"},
-                max_pool_connections=16,
-                request_checksum_calculation="when_required",
-                response_checksum_validation="when_required",
-            ),
-        )
-        client.create_bucket(
-            Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": "eu-west-2"}
-        )
+        client = s3_client(endpoint, BUCKET, pool=16)
         with scratch(NAME) as database, tempfile.TemporaryDirectory(prefix=NAME) as instance:
             app = app_for(
                 database,

@@ -60,6 +60,28 @@ def start_moto() -> tuple[subprocess.Popen[bytes], str]:
     raise RuntimeError("the moto S3 server did not start within 30 s")
 
 
+def s3_client(endpoint: str, bucket: str, pool: int = 10):  # type: ignore[no-untyped-def]
+    """A bare boto3 client for the moto server (the baselines' side), with ``bucket`` made."""
+    client = boto3.session.Session().client(
+        "s3",
+        endpoint_url=endpoint,
+        region_name="eu-west-2",
+        aws_access_key_id=KEY_ID,
+        aws_secret_access_key=SECRET,
+        config=BotoConfig(
+            signature_version="s3v4",
+            s3={"addressing_style": "path"},
+            max_pool_connections=pool,
+            request_checksum_calculation="when_required",
+            response_checksum_validation="when_required",
+        ),
+    )
+    client.create_bucket(
+        Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": "eu-west-2"}
+    )
+    return client
+
+
 def from_file(path: Path):  # type: ignore[no-untyped-def]
     with path.open("rb") as handle:
         while chunk := handle.read(CHUNK):
@@ -69,22 +91,7 @@ def from_file(path: Path):  # type: ignore[no-untyped-def]
 def run() -> BenchResult:
     moto, endpoint = start_moto()
     try:
-        client = boto3.session.Session().client(
-            "s3",
-            endpoint_url=endpoint,
-            region_name="eu-west-2",
-            aws_access_key_id=KEY_ID,
-            aws_secret_access_key=SECRET,
-            config=BotoConfig(
-                signature_version="s3v4",
-                s3={"addressing_style": "path"},
-                request_checksum_calculation="when_required",
-                response_checksum_validation="when_required",
-            ),
-        )
-        client.create_bucket(
-            Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": "eu-west-2"}
-        )
+        client = s3_client(endpoint, BUCKET)
         with tempfile.TemporaryDirectory(prefix="bench-upload-throughput-") as instance:
             source = Path(instance, "evidence.pdf")
             with source.open("wb") as handle:
