@@ -365,7 +365,9 @@ def test_a_sweep_killed_between_storage_and_database_finishes_exactly_once(
         actions = [
             e.action
             for e in session.scalars(
-                select(AuditEvent).where(AuditEvent.action.like("retention.destruction.%"))
+                select(AuditEvent)
+                .where(AuditEvent.action.like("retention.destruction.%"))
+                .order_by(AuditEvent.seq)
             )
         ]
         assert actions == ["retention.destruction.started", "retention.destruction.completed"]
