@@ -5,7 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Response, json
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
+
+from app.security import too_large_message
 
 PROBLEM_MIMETYPE = "application/problem+json"
 
@@ -63,4 +65,10 @@ def problem_from_http(exc: HTTPException) -> Response:
     status = exc.code or 500
     headers = dict(exc.get_headers()) if status == 405 else {}
     headers.pop("Content-Type", None)
-    return problem(status, exc.name, exc.description, headers=headers)
+    return problem(status, exc.name, _description(exc), headers=headers)
+
+
+def _description(exc: HTTPException) -> str | None:
+    if isinstance(exc, RequestEntityTooLarge):
+        return too_large_message()
+    return exc.description

@@ -38,3 +38,10 @@ if (importBox && importBox.dataset.status === "reading") {
   };
   setTimeout(poll, 500);
 }
+
+// After a review answer the page opens at #review: put the focus on the next pair's first
+// button, so a reviewer goes through the queue with Tab and Enter alone.
+if (window.location.hash === "#review") {
+  const next = document.querySelector("[data-review-pair] button");
+  if (next) next.focus();
+}

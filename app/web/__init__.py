@@ -15,9 +15,10 @@ from flask import (
     send_from_directory,
     url_for,
 )
-from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.exceptions import HTTPException, InternalServerError, RequestEntityTooLarge
 
 from app.api import http_error_for_api, is_api_request
+from app.security import too_large_message
 
 bp = Blueprint("web", __name__)
 
@@ -108,6 +109,8 @@ def init_app(app: Flask) -> None:
             return http_error_for_api(exc)
         status = exc.code or 500
         title, body = ERROR_PAGES.get(status, (exc.name, exc.description or ""))
+        if isinstance(exc, RequestEntityTooLarge):
+            title, body = "The file is too large", too_large_message()
         return _render_error(status, title, body)
 
     @app.errorhandler(Exception)

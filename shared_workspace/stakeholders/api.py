@@ -10,6 +10,7 @@ from app.api import api, dump, operation, parse_body
 from app.api.errors import ApiError
 from app.api.schemas import StrictSchema
 from app.db import get_session
+from app.security import body_limit
 from app.tenancy import get_or_404
 from shared_workspace.api import _in, _me, _workspace
 from shared_workspace.stakeholders import directory, lists
@@ -194,6 +195,7 @@ def get_entry(entry_id: int) -> Response:
     status=201,
     scope="write",
 )
+@body_limit(directory.MAX_IMPORT_BODY_BYTES)
 def upload_import() -> Response:
     upload = request.files.get("file")
     if upload is None or not upload.filename:

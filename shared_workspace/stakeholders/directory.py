@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable, Mapping, Sequence
+import re
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 import phonenumbers
@@ -26,6 +27,8 @@ from tenants.models import User
 
 #: Largest file accepted for import; a directory of 50,000 rows fits in a few megabytes.
 MAX_IMPORT_BYTES = 10 * 1024 * 1024
+#: The whole request of an import: the file and the form around it.
+MAX_IMPORT_BODY_BYTES = MAX_IMPORT_BYTES + 64 * 1024
 MAX_IMPORT_ROWS = 50_000
 COLUMNS = (
     "kind",
@@ -232,28 +235,58 @@ def read_rows(filename: str, data: bytes) -> tuple[list[dict[str, Any]], list[st
     return rows, notes
 
 
-def _csv_rows(text: str) -> list[dict[str, Any]]:
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
-    try:
-        first = next(reader)
-    except StopIteration:
-        raise DirectoryError("The file is empty") from None
-    except csv.Error as exc:
-        raise DirectoryError(f"Line 1 cannot be read: {exc}") from None
-    header = _header(first)
-    rows: list[dict[str, Any]] = []
-    while True:
+#: A quoted field may hold line breaks (a postal address); one that is still open after this
+#: many lines is taken for a stray quote rather than swallowing the rest of the file.
+MAX_RECORD_LINES = 20
+
+
+_LINE_BREAKS = re.compile(r"\r\n|\r|\n")
+
+
+def _csv_record(lines: list[str], start: int) -> tuple[list[str] | str, int]:
+    """The record starting at ``lines[start]`` and how many lines it spans, or why that line
+    cannot be read (then it spans one line, so reading goes on with the next)."""
+    for extent in range(1, min(MAX_RECORD_LINES, len(lines) - start) + 1):
+        chunk = "\n".join(lines[start : start + extent])
         try:
-            cells = next(reader)
-        except StopIteration:
-            break
+            records = list(csv.reader(io.StringIO(chunk, newline=""), strict=True))
         except csv.Error as exc:
+            if "unexpected end of data" in str(exc):
+                continue  # an open quoted field, which may close on a later line
+            # Past this line, the "closing" quote was some later field's opening one.
+            return ("an opening quote is never closed" if extent > 1 else str(exc)), 1
+        return (records[0] if records else []), extent
+    return "an opening quote is never closed", 1
+
+
+def _csv_records(text: str) -> Iterator[tuple[int, list[str] | str]]:
+    """(line number, cells) per record, or (line number, reason) for a line that cannot be
+    read: a stray quote costs its own line, never the rest of the file."""
+    lines = _LINE_BREAKS.split(text)
+    if lines and lines[-1] == "":
+        lines.pop()
+    number = 0
+    while number < len(lines):
+        record, extent = _csv_record(lines, number)
+        yield number + 1, record
+        number += extent
+
+
+def _csv_rows(text: str) -> list[dict[str, Any]]:
+    records = _csv_records(text)
+    first = next(records, None)
+    if first is None:
+        raise DirectoryError("The file is empty")
+    if isinstance(first[1], str):
+        raise DirectoryError(f"Line 1 cannot be read: {first[1]}")
+    header = _header(first[1])
+    rows: list[dict[str, Any]] = []
+    for line, cells in records:
+        if isinstance(cells, str):
             # A stray quote: report the line and carry on with the next one.
-            rows.append({"line": reader.line_num, "values": {}, "unreadable": str(exc)})
-            continue
-        if not any(c.strip() for c in cells):
-            continue
-        rows.append(_row(reader.line_num, header, cells))
+            rows.append({"line": line, "values": {}, "unreadable": cells})
+        elif any(c.strip() for c in cells):
+            rows.append(_row(line, header, cells))
     return rows
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from flask import current_app
@@ -212,8 +212,11 @@ def _progress(workspace_id: int, tenant_id: int, value: int, **fields: Any) -> N
                 setattr(row, name, field_value)
 
 
-def rebuild(session: Session, workspace: Workspace) -> DistributionList:
-    """Consolidate every nomination into the list, replacing the previous one; idempotent."""
+def rebuild(
+    session: Session, workspace: Workspace, progress: Callable[[int], None] | None = None
+) -> DistributionList:
+    """Consolidate every nomination into the list, replacing the previous one; idempotent.
+    ``progress`` hears the percentage done while the matching runs."""
     row = distribution_list(session, workspace)
     nominations = list(
         session.scalars(
@@ -236,7 +239,9 @@ def rebuild(session: Session, workspace: Workspace) -> DistributionList:
         for d in decided
         if not d.same and d.left_id in key and d.right_id in key
     ]
-    result = consolidate(_entries(nominations), confirmed=confirmed, rejected=rejected)
+    result = consolidate(
+        _entries(nominations), confirmed=confirmed, rejected=rejected, progress=progress
+    )
     by_id = {n.id: n for n in nominations}
     order = [p.tenant_id for p in workspace.participants]
     session.execute(delete(Recipient).where(Recipient.workspace_id == workspace.id))
@@ -374,7 +379,12 @@ def build_list(session: Session, workspace_id: int, tenant_id: int, user_id: int
         return 0
     _progress(workspace_id, tenant_id, 10, status="running")
     try:
-        row = rebuild(session, workspace)
+        row = rebuild(
+            session,
+            workspace,
+            # Shown by the page while the job runs (the bar reaches 100 when the list is saved).
+            progress=lambda percent: _progress(workspace_id, tenant_id, 10 + percent * 8 // 10),
+        )
     except Exception:
         _progress(workspace_id, tenant_id, 0, status="failed")
         raise

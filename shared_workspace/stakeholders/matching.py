@@ -197,17 +197,23 @@ def consolidate(
     *,
     confirmed: Iterable[tuple[EntryKey, EntryKey]] = (),
     rejected: Iterable[tuple[EntryKey, EntryKey]] = (),
+    progress: Callable[[int], None] | None = None,
 ) -> Consolidation:
     """Every entry in exactly one cluster; no cluster holds a rejected pair or a pair below
     review level that no person confirmed; no decided pair is queued for review again.
 
-    Decisions naming entries that are not in ``entries`` are ignored.
+    Decisions naming entries that are not in ``entries`` are ignored. ``progress`` is told
+    the percentage done as each phase ends (preparing, blocking, scoring, clustering).
     """
     index = {entry.key: i for i, entry in enumerate(entries)}
     if len(index) != len(entries):
         raise ValueError("two entries share a (tenant, entry_id) key")
     with _gc_paused():
-        return _consolidate(entries, index, confirmed, rejected)
+        return _consolidate(entries, index, confirmed, rejected, progress or _no_progress)
+
+
+def _no_progress(_percent: int) -> None:
+    return None
 
 
 @contextlib.contextmanager
@@ -228,16 +234,21 @@ def _consolidate(
     index: dict[EntryKey, int],
     confirmed: Iterable[tuple[EntryKey, EntryKey]],
     rejected: Iterable[tuple[EntryKey, EntryKey]],
+    progress: Callable[[int], None],
 ) -> Consolidation:
     n = len(entries)
     prep = _Prepared(entries)
+    progress(30)
     yes, no = _decision_codes(index, confirmed, n), _decision_codes(index, rejected, n)
     # A confirmed pair is scored even when blocking missed it, so it can show its reasons.
     pairs = np.union1d(_candidate_pairs(prep), np.fromiter(yes, np.int64, len(yes)))
+    progress(45)
     scored = _Scores(prep, pairs)
+    progress(70)
     completed = scored.complete_groups(REVIEW_THRESHOLD, yes, COMPLETION_LIMIT)
     clusters, merges = _merge(n, scored, yes, no)
     review = _review_queue(clusters, scored, yes, no)
+    progress(85)
     groups: dict[int, list[int]] = {}
     for i in range(n):
         groups.setdefault(clusters[i], []).append(i)

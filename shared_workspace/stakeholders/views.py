@@ -20,6 +20,7 @@ from sqlalchemy import select
 
 from app import audit
 from app.db import get_session
+from app.security import body_limit
 from app.tenancy import get_or_404
 from shared_workspace.models import Workspace
 from shared_workspace.stakeholders import directory, lists
@@ -81,6 +82,7 @@ def edit(entry_id: int | None = None) -> str | Response:
 
 
 @bp.route("/import", methods=["GET", "POST"])
+@body_limit(directory.MAX_IMPORT_BODY_BYTES)
 def upload() -> str | Response:
     error = ""
     if request.method == "POST":
@@ -172,6 +174,14 @@ def workspace_stakeholders(workspace_id: int) -> str | Response:
                     db, workspace, me, int(left), int(right), request.form.get("same") == "yes"
                 )
                 flash("Remembered. Consolidate again to update the list.", "success")
+                # Straight on to the next pair: the page puts the keyboard focus on it.
+                return redirect(
+                    url_for(
+                        "workspaces.workspace_stakeholders",
+                        workspace_id=workspace.id,
+                        _anchor="review",
+                    )
+                )
             elif action == "withdraw":
                 ident = request.form.get("nomination_id", "")
                 nomination = get_or_404(db, Nomination, int(ident)) if ident.isdigit() else None

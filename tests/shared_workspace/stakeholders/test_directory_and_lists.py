@@ -3,6 +3,7 @@ neutralised, privacy) and consolidated lists (each person once, decisions rememb
 
 from __future__ import annotations
 
+import csv
 import io
 
 import pytest
@@ -11,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from shared_workspace.stakeholders import directory
 from tests.shared_workspace.fixtures import Inspectorate, inspectorate, name_everyone
+from tests.tenants.fixtures import sign_in
 
 HEADER = "title,given_name,family_name,role,organisation,emails,phones,category,notes\n"
 
@@ -100,12 +102,56 @@ def test_bad_files_are_refused_with_a_reason(trio, name, data, status, message) 
     assert message in response.get_json()["detail"]
 
 
+def test_a_200_mb_file_is_refused_before_it_is_read_with_the_import_limit(trio) -> None:
+    """A 200 MB body is refused from its Content-Length, by the API and by the page, and
+    both say the import limit (not the app's general one)."""
+    declared = {"CONTENT_LENGTH": str(200 * 1024 * 1024)}
+    party = trio[0]
+    response = party.client.post(
+        "/api/v1/stakeholders/imports",
+        data={"file": (io.BytesIO(b"given_name\n"), "huge.csv")},
+        headers=party.headers,
+        content_type="multipart/form-data",
+        environ_overrides=declared,
+    )
+    assert response.status_code == 413
+    assert "larger than 10 MB" in response.get_json()["detail"]
+    from tests.tenants.fixtures import sign_in
+
+    sign_in(party.client, party.user)
+    page = party.client.post(
+        "/stakeholders/import",
+        data={"file": (io.BytesIO(b"given_name\n"), "huge.csv")},
+        content_type="multipart/form-data",
+        environ_overrides=declared,
+    )
+    assert page.status_code == 413
+    assert "larger than 10 MB" in page.get_data(as_text=True)
+
+
 def test_stray_quotes_and_windows_text_are_reported_not_guessed(trio) -> None:
     data = (HEADER + 'Ms,Zoë,Brontë,Director,"Unclosed org,zoe@x.org,,other,\n').encode("cp1252")
     preview = _upload(trio[0], "list.csv", data).get_json()
     notes = [r for r in preview["rows"] if r["line"] == 0][0]["warnings"]
     assert "read as Windows-1252" in notes[0]
     assert all(r["line"] == 0 or r["errors"] for r in preview["rows"])
+
+
+def test_a_stray_quote_costs_its_own_line_and_every_later_row_is_read(trio) -> None:
+    rows = (
+        'Ms,Zoe,Bronte,Director,"Unclosed org,zoe@x.org,,other,\n'
+        "Mr,Ade,Okafor,Clerk,Court,ade@court.example.org,,other,\n"
+        'Dr,Amy,Lee,Researcher,University,amy@uni.ac.uk,,academic,"Flat 2\n10 High Street"\n'
+        'Ms,Ann,"Bad"quote,Clerk,Court,ann@court.example.org,,other,\n'
+        "Mx,Kim,Ray,Clerk,Court,kim@court.example.org,,other,\n"
+    )
+    preview = _upload(trio[0], "list.csv", (HEADER + rows).encode()).get_json()
+    by_line = {r["line"]: r for r in preview["rows"] if r["line"]}
+    assert sorted(by_line) == [2, 3, 4, 6, 7]  # line 5 is the address's second line
+    assert "never closed" in " ".join(by_line[2]["errors"])
+    assert "check its quotes" in " ".join(by_line[6]["errors"])
+    assert [by_line[n]["errors"] for n in (3, 4, 7)] == [[], [], []]
+    assert preview["accepted"] == 3 and preview["rejected"] == 2
 
 
 def test_xlsx_imports_like_csv(trio) -> None:
@@ -274,3 +320,57 @@ def test_a_large_import_is_checked_by_a_job_with_progress(trio) -> None:
         "POST", f"/api/v1/stakeholders/imports/{started.get_json()['id']}/commit"
     )
     assert committed.get_json()["imported"] == 6000
+
+
+TAGGED_HEADER = "given_name,family_name,role,organisation,emails,category,tags,notes\n"
+
+
+def test_other_inspectorates_never_see_tags_or_notes_of_a_nomination(trio, workspace) -> None:
+    lead, prisons, _ = trio
+    preview = _upload(
+        prisons,
+        "tagged.csv",
+        (
+            TAGGED_HEADER + "Ann,Bell,Governor,HMP Leeds,ann.bell@justice.gov.uk,inspected_body,"
+            "vip;difficult-relationship,PRIVATE NOTE\n"
+        ).encode(),
+    ).get_json()
+    prisons.call("POST", f"/api/v1/stakeholders/imports/{preview['id']}/commit")
+    (entry,) = prisons.call("GET", "/api/v1/stakeholders").get_json()
+    assert entry["tags"] == ["vip", "difficult-relationship"]  # the owner sees its own tags
+    _nominate_all(prisons, workspace)
+    _build(lead, workspace)
+    sign_in(lead.client, lead.user)
+    seen = "".join(
+        lead.client.get(url).get_data(as_text=True)
+        for url in (
+            f"/workspaces/{workspace}/stakeholders",
+            f"/workspaces/{workspace}/stakeholders.csv",
+        )
+    ) + "".join(
+        lead.call("GET", f"/api/v1/workspaces/{workspace}/stakeholders/{what}").get_data(
+            as_text=True
+        )
+        for what in ("nominations", "recipients", "review")
+    )
+    assert "Ann" in seen
+    for private in ("vip", "difficult-relationship", "PRIVATE NOTE"):
+        assert private not in seen
+
+
+def test_the_consolidated_list_downloads_as_csv_with_formulas_neutralised(trio, workspace) -> None:
+    lead, prisons, _ = trio
+    _import(prisons, "Mr,Sam,Hill,\"=cmd|' /C calc'!A0\",Press,sam@press.example.org,,media,\n")
+    _import(lead, "Ms,Ann,Bell,Governor,HMP Leeds,ann.bell@justice.gov.uk,,inspected_body,\n")
+    _nominate_all(prisons, workspace)
+    _nominate_all(lead, workspace)
+    _build(lead, workspace)
+    sign_in(lead.client, lead.user)
+    response = lead.client.get(f"/workspaces/{workspace}/stakeholders.csv")
+    assert response.status_code == 200 and response.mimetype == "text/csv"
+    rows = list(csv.reader(io.StringIO(response.get_data(as_text=True).lstrip("\ufeff"))))
+    assert rows[0][:4] == ["name", "role", "organisation", "email"]
+    by_email = {row[3]: row for row in rows[1:]}
+    assert set(by_email) == {"sam@press.example.org", "ann.bell@justice.gov.uk"}
+    assert by_email["sam@press.example.org"][1].startswith("'=")  # never run as a formula
+    assert by_email["sam@press.example.org"][7] == prisons.tenant.short_name

@@ -373,6 +373,44 @@ def test_generated_lists_consolidate_accurately() -> None:
     result = consolidate([item.entry for item in labelled])
     assert time.perf_counter() - started < 10
     accuracy = evaluate(labelled, result)
-    assert accuracy.precision >= 0.97
-    assert accuracy.recall >= 0.97
+    # The goals (automatic merges plus the review queue); bench stakeholder_accuracy
+    # measures them on 20,000 entries.
+    assert accuracy.precision >= 0.98
+    assert accuracy.recall >= 0.95
     assert accuracy.review_share < 0.15
+
+
+def test_the_same_person_twice_in_one_inspectorates_own_list_is_merged() -> None:
+    again = listed(tenant="hmcpsi", entry_id="2", given_name="J.", title="")
+    assert pair_outcome(JANE, again) == "merged"
+
+
+@pytest.mark.parametrize(
+    ("left", "right"),
+    [
+        ("Ministry of Justice", "MoJ"),
+        ("HM Prison and Probation Service", "HMPPS"),
+        ("Her Majesty's Prison & Probation Service", "H.M.P.P.S."),
+    ],
+)
+def test_a_person_at_an_organisation_written_as_its_abbreviation_merges(
+    left: str, right: str
+) -> None:
+    first = Entry(
+        "hmiprobation",
+        "1",
+        given_name="Priya",
+        family_name="Chaudhry",
+        role="Head of Policy",
+        organisation=left,
+        emails=("priya.chaudhry@justice.gov.uk",),
+    )
+    second = dataclasses.replace(first, tenant="hmiprisons", entry_id="2", organisation=right)
+    assert pair_outcome(first, second) == "merged"
+    assert any(r.field == "organisation" for r in score_pair(first, second).reasons)
+
+
+def test_consolidation_reports_its_progress_as_each_phase_ends() -> None:
+    heard: list[int] = []
+    consolidate([item.entry for item in generate(500, seed=3)], progress=heard.append)
+    assert heard == sorted(heard) and len(heard) >= 3 and heard[-1] < 100
