@@ -132,9 +132,31 @@ def set_mode(session: Session, workspace: Workspace, user: User, mode: str) -> D
     if mode not in ("lead_sends_all", "each_sends_own"):
         raise ListError("Choose lead_sends_all or each_sends_own", "mode")
     row = distribution_list(session, workspace)
+    if row.mode == mode:
+        return row
     row.mode = mode
+    if row.status == "ready":
+        # The built list follows at once: who sends to whom is part of what is agreed, so
+        # the distribution decision moves with it (voiding approvals of the old arrangement).
+        for recipient in session.scalars(
+            select(Recipient).where(Recipient.workspace_id == workspace.id)
+        ):
+            recipient.sender_tenant_id = _sender(
+                workspace, mode, [s["tenant_id"] for s in recipient.sources]
+            )
+        session.flush()
+        _refresh_subject(session, workspace, row)
     session.flush()
     return row
+
+
+def _sender(workspace: Workspace, mode: str, tenants: Sequence[int]) -> int:
+    """Who sends to a recipient nominated by ``tenants`` (§43): the lead, or the first
+    participant (in the workspace's order) that nominated them."""
+    if mode == "lead_sends_all":
+        return workspace.lead_tenant_id
+    order = [p.tenant_id for p in workspace.participants]
+    return next((t for t in order if t in tenants), tenants[0])
 
 
 def _entries(nominations: Iterable[Nomination]) -> list[Entry]:
@@ -243,7 +265,6 @@ def rebuild(
         _entries(nominations), confirmed=confirmed, rejected=rejected, progress=progress
     )
     by_id = {n.id: n for n in nominations}
-    order = [p.tenant_id for p in workspace.participants]
     session.execute(delete(Recipient).where(Recipient.workspace_id == workspace.id))
     session.execute(delete(MatchCandidate).where(MatchCandidate.workspace_id == workspace.id))
     reasons_by_entry: dict[str, list[dict[str, Any]]] = {}
@@ -252,11 +273,7 @@ def rebuild(
     for cluster in result.clusters:
         members = [by_id[int(e.entry_id)] for e in cluster.entries]
         best = _best(members)
-        tenants = {m.tenant_id for m in members}
-        if row.mode == "lead_sends_all":
-            sender = workspace.lead_tenant_id
-        else:
-            sender = next((t for t in order if t in tenants), members[0].tenant_id)
+        sender = _sender(workspace, row.mode, [m.tenant_id for m in members])
         session.add(
             Recipient(
                 workspace_id=workspace.id,

@@ -374,3 +374,29 @@ def test_the_consolidated_list_downloads_as_csv_with_formulas_neutralised(trio, 
     assert set(by_email) == {"sam@press.example.org", "ann.bell@justice.gov.uk"}
     assert by_email["sam@press.example.org"][1].startswith("'=")  # never run as a formula
     assert by_email["sam@press.example.org"][7] == prisons.tenant.short_name
+
+
+def test_changing_who_sends_moves_the_built_list_and_its_decision_subject(
+    trio, workspace, session
+) -> None:
+    from sqlalchemy import select
+
+    from shared_workspace.models import Subject
+    from shared_workspace.stakeholders.models import DistributionList
+
+    lead, prisons, _ = trio
+    _import(prisons, "Ms,Ann,Bell,Governor,HMP Leeds,ann.bell@justice.gov.uk,,inspected_body,\n")
+    _nominate_all(prisons, workspace)
+    assert _build(lead, workspace)[0]["sender"] == "hmiprobation"
+    listing = session.scalar(
+        select(DistributionList).where(DistributionList.workspace_id == workspace)
+    )
+    before = session.get(Subject, listing.subject_id).content_hash
+    changed = lead.call(
+        "PUT", f"/api/v1/workspaces/{workspace}/stakeholders/list/mode", {"mode": "each_sends_own"}
+    )
+    assert changed.status_code == 200
+    recipients = lead.call("GET", f"/api/v1/workspaces/{workspace}/stakeholders/recipients")
+    assert recipients.get_json()[0]["sender"] == "hmiprisons"  # no rebuild needed
+    session.expire_all()
+    assert session.get(Subject, listing.subject_id).content_hash != before
