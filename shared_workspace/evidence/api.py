@@ -156,6 +156,7 @@ def list_evidence(workspace_id: int) -> Response:
         filters_from(request.args),
         cursor=request.args.get("cursor"),
         limit=int(limit) if limit.isdigit() else service.PAGE_SIZE,
+        with_file_counts=False,  # not in the API's answer
     )
     return dump(ItemPageSchema(), page)
 

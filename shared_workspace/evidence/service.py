@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defaultload
 
 from app.audit import AuditEvent
 from shared_workspace.evidence.models import (
@@ -376,24 +376,30 @@ def list_items(
     *,
     cursor: str | None = None,
     limit: int = PAGE_SIZE,
+    with_file_counts: bool = True,
 ) -> Page:
     """One page of the items this inspectorate can see, newest first (keyset on id), with
-    the total up to COUNT_CAP: three queries whatever the page size (items, total, file
-    counts), none of which reads more than COUNT_CAP + the page of rows."""
+    the total up to COUNT_CAP: at most four queries whatever the page size (total, items,
+    their criteria, file counts), none of which reads more than COUNT_CAP + the page of rows."""
     limit = max(1, min(limit, MAX_PAGE_SIZE))
     conditions = _conditions(workspace, filters)
     capped = select(EvidenceItem.id).where(*conditions).limit(COUNT_CAP + 1).subquery()
     counted = session.scalar(select(func.count()).select_from(capped)) or 0
     total = min(counted, COUNT_CAP)
     before = decode_cursor(cursor)
-    query = select(EvidenceItem).where(*conditions)
+    # A list shows who collected each item, never their roles or tenant: not loaded.
+    query = (
+        select(EvidenceItem)
+        .where(*conditions)
+        .options(defaultload(EvidenceItem.collected_by).lazyload("*"))
+    )
     if before is not None:
         query = query.where(EvidenceItem.id < before)
     rows = list(session.scalars(query.order_by(EvidenceItem.id.desc()).limit(limit + 1)).unique())
     next_cursor = encode_cursor(rows[limit - 1].id) if len(rows) > limit else None
     items = rows[:limit]
     counts: dict[int, int] = {}
-    if items:
+    if items and with_file_counts:
         counts = dict(
             session.execute(
                 select(EvidenceFile.item_id, func.count(EvidenceFile.id))
