@@ -144,8 +144,7 @@ def set_mode(session: Session, workspace: Workspace, user: User, mode: str) -> D
             recipient.sender_tenant_id = _sender(
                 workspace, mode, [s["tenant_id"] for s in recipient.sources]
             )
-        session.flush()
-        _refresh_subject(session, workspace, row)
+        _refresh_subject(session, workspace, row)  # its select flushes the senders first
     session.flush()
     return row
 
