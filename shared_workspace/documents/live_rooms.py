@@ -25,8 +25,8 @@ from flask import Flask
 from pycrdt import Doc, merge_updates
 
 from app.db import get_database
+from shared_workspace.documents import live_content, live_service, richtext
 from shared_workspace.documents import live_protocol as wire
-from shared_workspace.documents import live_service
 from shared_workspace.documents.live_bridge import RedisBridge
 from shared_workspace.documents.live_service import Access, Identity, Target
 from shared_workspace.documents.models import Document
@@ -163,6 +163,10 @@ class Room:
         self.last_compacted = time.monotonic()
         self.last_editor: Identity | None = None
         self.closed = False
+        #: An upper estimate of the section's HTML length: exact when measured, then raised by
+        #: twice each update's size (an update carries every character it inserts and little
+        #: markup), so the exact (costly) measurement runs only near the limit.
+        self.length_estimate = 0
 
     def others(self, conn: Connection | None) -> list[Connection]:
         with self.lock:
@@ -229,6 +233,7 @@ class Hub:
         for payload in payloads:
             doc.apply_update(payload)
         room = Room(target, section_id, doc, sum(len(p) for p in payloads))
+        room.length_estimate = len(live_content.doc_html(doc))
         room.last_editor = who
         # Edits left by a process that stopped, and versions saved by other means meanwhile.
         self.compact(room, who)
@@ -294,6 +299,7 @@ class Hub:
         room = conn.room
         if room.size + len(update) > MAX_ROOM_BYTES:
             raise wire.Refused(wire.CLOSE_TOO_LARGE, "This section is too long to edit live")
+        self._check_length(room, update)
         with self.database.transaction() as session:
             live_service.act_as(session, conn.who.user_id, conn.who.tenant_id)
             allowed = live_service.store_update(
@@ -312,6 +318,25 @@ class Hub:
             room.dirty = True
             room.last_editor = conn.who
         self._broadcast_update(room, conn, update)
+
+    def _check_length(self, room: Room, update: bytes) -> None:
+        """Refuse (before storing it) an update that would take the section past the length a
+        version may have: compaction could never save it, and the text would be stranded."""
+        if room.length_estimate + 2 * len(update) <= richtext.MAX_SECTION_CHARS:
+            room.length_estimate += 2 * len(update)
+            return
+        trial = Doc()
+        with room.lock:
+            trial.apply_update(room.doc.get_update())
+        trial.apply_update(update)
+        try:
+            room.length_estimate = len(live_content.body_of(trial))
+        except richtext.SectionTooLarge as exc:
+            raise wire.Refused(
+                wire.CLOSE_TOO_LARGE,
+                f"Not saved: the section would be over {exc.limit:,} characters. "
+                "Split it into smaller sections",
+            ) from None
 
     def _awareness(self, conn: Connection, payload: bytes) -> None:
         room = conn.room
@@ -360,6 +385,7 @@ class Hub:
             with room.lock:
                 room.doc.apply_update(payload)
                 room.size += len(payload)
+                room.length_estimate += 2 * len(payload)
             for peer in room.others(None):
                 peer.send_update(payload)
             return
@@ -404,6 +430,7 @@ class Hub:
         if result.server_update:
             with room.lock:
                 room.doc.apply_update(result.server_update)
+                room.length_estimate += 2 * len(result.server_update)
             self._broadcast_update(room, None, result.server_update)
         if result.closed_reason:
             for conn in room.others(None):

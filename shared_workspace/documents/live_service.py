@@ -19,7 +19,7 @@ from app import audit
 from app.db import set_context, utcnow
 from shared_workspace.documents import live_content, richtext, service
 from shared_workspace.documents.merge import merge
-from shared_workspace.documents.models import Document, SectionOwner
+from shared_workspace.documents.models import Document, PendingSave, SectionOwner
 from shared_workspace.models import Participant, Workspace
 from tenants.models import User
 
@@ -318,19 +318,23 @@ def _save(session, section, document, head, base, body, fresh) -> int:  # type: 
         " and ".join(shown) if len(shown) < 3 else ", ".join(shown[:-1]) + " and " + shown[-1]
     )
     mine = [{**s, "body": body} if s["key"] == section.section_key else s for s in base.sections]
-    if (
-        head.number == base.number
-        or merge(
+    merged = (
+        None
+        if head.number == base.number
+        else merge(
             service.as_version(base.sections),
             service.as_version(head.sections),
             service.as_version(mine),
-        ).clean
-    ):
+        )
+    )
+    if merged is None or merged.clean:
         base_number, sections = base.number, mine
     else:
-        # Someone saved an overlapping change to this section by other means: the live text,
-        # which everyone in the room sees, wins; theirs stays in the history.
-        note += f"; kept over the text of version {head.number}"
+        # Someone saved an overlapping change to this section by other means. The live text,
+        # which everyone in the room sees and is typing into, becomes the version; the other
+        # writer's text is not overwritten: it goes back to them as a pending save showing
+        # both texts side by side, for them to resolve like any conflicting save.
+        note += f"; version {head.number} overlapped and was returned to its writer to resolve"
         base_number = head.number
         sections = [
             {**s, "body": body} if s["key"] == section.section_key else s for s in head.sections
@@ -339,7 +343,37 @@ def _save(session, section, document, head, base, body, fresh) -> int:  # type: 
         session, workspace, document, author, base_number=base_number, sections=sections, note=note
     )
     assert saved.version is not None and saved.pending is None
+    if merged is not None and not merged.clean:
+        _return_to_writer(session, document, base, head, saved.version)
     return saved.version.number
+
+
+def _return_to_writer(session, document, base, head, live) -> None:  # type: ignore[no-untyped-def]
+    """Give the writer of ``head`` (saved by form or API over text being typed live) a pending
+    save of their version made on the live sync base, conflicting with the live version."""
+    if head.author_id is None:
+        return
+    result = merge(
+        service.as_version(base.sections),
+        service.as_version(live.sections),
+        service.as_version(head.sections),
+    )
+    if result.clean:
+        return
+    act_as(session, head.author_id, head.tenant_id, head.author.email if head.author else "")
+    session.add(
+        PendingSave(
+            document_id=document.id,
+            workspace_id=document.workspace_id,
+            tenant_id=head.tenant_id,
+            author_id=head.author_id,
+            base_number=base.number,
+            head_number=live.number,
+            sections=list(head.sections),
+            conflicts=[service.conflict_row(c) for c in result.conflicts],
+        )
+    )
+    session.flush()
 
 
 def _authors(session: Session, senders: list[tuple[int, int]]) -> list[User]:

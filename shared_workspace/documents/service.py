@@ -316,7 +316,7 @@ def save(
         base_number=base_number,
         head_number=head_row.number,
         sections=as_rows(pending_version),
-        conflicts=[_conflict_row(c) for c in result.conflicts],
+        conflicts=[conflict_row(c) for c in result.conflicts],
     )
     session.add(pending)
     session.flush()
@@ -327,7 +327,7 @@ def _is_version(value: object) -> bool:
     return isinstance(value, tuple) and all(isinstance(s, Section) for s in value)
 
 
-def _conflict_row(conflict: Conflict) -> dict[str, Any]:
+def conflict_row(conflict: Conflict) -> dict[str, Any]:
     return {
         "key": conflict.key,
         "title": conflict.title,

@@ -89,8 +89,10 @@ def test_two_inspectorates_type_into_one_paragraph_live(
             prisons.wait_for_timeout(200)
             prisons.reload()
         live_row = history.get_by_role("row").filter(has_text="live editing by")
-        expect(live_row.first).to_contain_text(re.compile(r"\(HMI Probation\)"))
-        expect(live_row.first).to_contain_text(re.compile(r"\(HMI Prisons\).*\(HMI"))
+        # One version's note names a writer of each inspectorate.
+        note = re.search(r"live editing by ([^\n]*)", live_row.first.inner_text())
+        assert note is not None
+        assert "(HMI Probation)" in note.group(1) and "(HMI Prisons)" in note.group(1)
         assert errors == []
     finally:
         probation_context.close()

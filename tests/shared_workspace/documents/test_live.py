@@ -210,3 +210,46 @@ def test_compaction_merges_with_a_save_made_meanwhile_and_brings_the_room_up_to_
     for payload in live_service.updates(session, summary.id):
         doc.apply_update(payload)
     assert live_content.body_of(doc) == body
+
+
+def test_an_overlapping_form_save_is_not_overwritten_by_the_live_text(
+    session: Session, pair: tuple[Inspectorate, Inspectorate, int]
+) -> None:
+    """#5's rule holds between the two paths: the live text becomes the version (everyone in
+    the room is typing into it) and the form writer gets their text back as a pending save
+    with both texts side by side."""
+    lead, other, document_id = pair
+    who = _identity(session, lead)
+    document = session.get(Document, document_id)
+    assert document is not None
+    summary = live_service.open_section(session, document, "summary")
+    target = live_service.Target(document.workspace_id, document_id, "summary")
+    live_service.store_update(
+        session, who, target, summary.id, _typed(session, summary.id, " Live.")
+    )
+    workspace = session.get(Workspace, document.workspace_id)
+    sections = [dict(s) for s in service.head(session, document).sections]
+    sections[0]["body"] = "<p>One, rewritten on the form.</p><p>Two.</p>"
+    _identity(session, other)
+    form = service.save(session, workspace, document, other.user, base_number=1, sections=sections)
+    assert form.version is not None and form.version.number == 2
+
+    result = live_service.compact(session, summary.id)
+    assert result.version_number == 3
+    head = service.head(session, document)
+    assert head.sections[0]["body"] == "<p>One. Live.</p><p>Two.</p>"
+    assert "version 2 overlapped and was returned to its writer" in head.note
+    _identity(session, other)
+    (pending,) = service.open_pending(session, document, other.user)
+    assert pending.head_number == 3
+    assert pending.sections[0]["body"] == "<p>One, rewritten on the form.</p><p>Two.</p>"
+    (conflict,) = pending.conflicts
+    assert conflict["key"] == "summary"
+    assert "Live." in conflict["head_body"]
+    assert "rewritten on the form" in conflict["pending_body"]
+    # The writer resolves it like any conflict: their choice becomes the next version.
+    saved = service.resolve_pending(
+        session, workspace, pending, other.user, {"summary": conflict["pending_body"]}
+    )
+    assert saved.version is not None
+    assert "rewritten on the form" in service.head(session, document).sections[0]["body"]

@@ -13,6 +13,7 @@ from simple_websocket import ConnectionError as HandshakeRefused
 
 from shared_workspace.documents import live_protocol as wire
 from shared_workspace.documents.live_client import LiveClient
+from shared_workspace.documents.richtext import MAX_SECTION_CHARS
 from tests import services
 from tests.shared_workspace.documents.live_fixtures import World, live_world, wait_for
 
@@ -143,9 +144,26 @@ def test_an_oversized_message_is_refused(world: World) -> None:
     client = world.client(world.probation, document_id).connect()
     before = _stored(world, document_id)
     client.ws.send(wire.update_message(b"\x00" * (wire.MAX_FRAME + 10)))
-    code, _reason = _closed(client)
-    assert code in (1009, wire.CLOSE_TOO_LARGE)
+    code, reason = _closed(client)
+    # The websocket layer (simple-websocket, max_message_size=MAX_FRAME) refuses it from the
+    # frame header with RFC 6455's "message too big", before a byte of it is buffered; the
+    # protocol's own 4413 check (a unit test above) backs it for frames that reach us.
+    assert (code, reason) == (1009, "Message is too big")
     assert _stored(world, document_id) == before
+
+
+def test_typing_past_the_section_limit_is_refused_and_not_stored(world: World) -> None:
+    """A section a version could not hold (200,000 characters) is refused as it is typed,
+    not stored and left stranded: the writer is told the limit and how to fix it."""
+    document_id = world.document("<p>" + "x" * (MAX_SECTION_CHARS - 2_000) + "</p>")
+    client = world.client(world.probation, document_id).connect()
+    client.type_text(" Fits.")
+    wait_for(lambda: _stored(world, document_id, world.probation.user.id) == 1)
+    client.type_text("y" * 3_000)
+    code, reason = _closed(client)
+    assert code == wire.CLOSE_TOO_LARGE
+    assert "200,000 characters" in reason and "Split" in reason
+    assert _stored(world, document_id, world.probation.user.id) == 1
 
 
 def test_a_flood_is_cut_off(world: World) -> None:
