@@ -95,6 +95,16 @@ def joint_report(
         review.add_red_line(
             session, workspace, user(session, tenants[slug], "lead.inspector"), text
         )
+    # The evidence and evaluation note: a section per criterion of the terms of reference.
+    service.create_document(
+        session,
+        workspace,
+        lead,
+        kind="een",
+        title="Evidence and evaluation note",
+        marking="OFFICIAL-SENSITIVE",
+        sections=[],
+    )
     prisons_lead = act(session, user(session, prisons, "lead.inspector"))
     review.add_comment(
         session,

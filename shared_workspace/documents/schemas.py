@@ -24,8 +24,9 @@ class DocumentCreateSchema(StrictSchema):
     kind = fields.String(required=True, validate=validate.OneOf(list(DOCUMENT_KINDS)))
     title = fields.String(required=True, validate=validate.Length(1, 300))
     marking = fields.String(load_default="OFFICIAL", validate=validate.OneOf(MARKINGS))
+    #: Optional only for an evidence and evaluation note, built from the framework when absent.
     sections = fields.List(
-        fields.Nested(SectionInSchema), required=True, validate=validate.Length(1, 200)
+        fields.Nested(SectionInSchema), load_default=list, validate=validate.Length(0, 200)
     )
 
 

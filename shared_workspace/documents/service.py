@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
+from html.parser import HTMLParser
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -145,6 +146,10 @@ def create_document(
     title = title.strip()
     if not title or len(title) > MAX_TITLE:
         raise DocumentError(f"Give the document a title of up to {MAX_TITLE} characters", "title")
+    if kind == "een" and not sections:
+        sections = framework_sections(session, workspace)
+    if not sections:
+        raise DocumentError("Give the document at least one section", "sections")
     version = clean_sections(sections)
     document = Document(
         workspace_id=workspace.id,
@@ -537,6 +542,93 @@ def start_terms_of_reference(session: Session, workspace: Workspace, user: User)
         title=f"Terms of reference: {workspace.title}"[:MAX_TITLE],
         sections=[{"key": key, "title": title, "body": ""} for key, title in TERMS_SECTIONS],
     )
+
+
+class _Criteria(HTMLParser):
+    """The list items of a cleaned criteria section as (numbering, text), nested items
+    numbered under their parent (1, 1.1, 1.2, 2 ...); paragraphs count as top-level items
+    when the section holds no list."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.items: list[tuple[tuple[int, ...], list[str]]] = []
+        self.paragraphs: list[list[str]] = []
+        self.path: list[int] = []
+        self.counts: list[int] = [0]
+        self.open: list[list[str]] = []
+        self.in_paragraph = False
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in ("ul", "ol"):
+            self.counts.append(0)
+        elif tag == "li":
+            self.counts[-1] += 1
+            number = tuple(self.path + [self.counts[-1]])
+            text: list[str] = []
+            self.items.append((number, text))
+            self.open.append(text)
+            self.path.append(self.counts[-1])
+        elif tag == "p" and not self.open:
+            self.in_paragraph = True
+            self.paragraphs.append([])
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in ("ul", "ol") and len(self.counts) > 1:
+            self.counts.pop()
+        elif tag == "li" and self.open:
+            self.open.pop()
+            self.path.pop()
+        elif tag == "p":
+            self.in_paragraph = False
+
+    def handle_data(self, data: str) -> None:
+        if self.open:
+            self.open[-1].append(data)
+        elif self.in_paragraph:
+            self.paragraphs[-1].append(data)
+
+
+def framework_sections(session: Session, workspace: Workspace) -> list[dict[str, str]]:
+    """The evidence and evaluation note's sections: one per criterion and sub-criterion of the
+    inspection framework, as the terms of reference's "Criteria and sub-questions" state it
+    (`000`: the EEN records the evidence and its evaluation against each criterion)."""
+    terms = session.scalar(
+        select(Document)
+        .where(Document.workspace_id == workspace.id, Document.kind == "terms_of_reference")
+        .order_by(Document.id)
+    )
+    body = ""
+    if terms is not None:
+        body = next(
+            (s["body"] for s in head(session, terms).sections if s["key"] == "criteria"), ""
+        )
+    parser = _Criteria()
+    parser.feed(body)
+    found = [(n, " ".join("".join(t).split())) for n, t in parser.items]
+    if not found:
+        found = [((i,), " ".join("".join(t).split())) for i, t in enumerate(parser.paragraphs, 1)]
+    found = [(n, text) for n, text in found if text]
+    if not found:
+        raise DocumentError(
+            "The evidence and evaluation note has a section per criterion of the framework: "
+            "write the criteria and sub-questions in the terms of reference first (one list "
+            "item each, sub-criteria as a list inside their criterion)",
+            "kind",
+        )
+    sections = []
+    for number, text in found[:MAX_SECTIONS]:
+        label = ".".join(str(n) for n in number)
+        title = f"{label} {text}"
+        if len(title) > MAX_TITLE:
+            title = title[: MAX_TITLE - 1].rstrip() + "…"
+        sections.append(
+            {
+                "key": "criterion-" + "-".join(str(n) for n in number),
+                "title": title,
+                "body": "<h3>Evidence</h3><p></p><h3>Evaluation</h3><p></p>",
+            }
+        )
+    return sections
 
 
 def subject_sections(session: Session, content: Mapping[str, Any]) -> list[dict[str, str]] | None:

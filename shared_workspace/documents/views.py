@@ -16,7 +16,7 @@ from werkzeug.wrappers import Response
 from app.db import get_session
 from app.tenancy import get_or_404
 from shared_workspace import decisions
-from shared_workspace.documents import review, service
+from shared_workspace.documents import review, richtext, service
 from shared_workspace.documents.api import download, start_export
 from shared_workspace.documents.diff import diff_versions
 from shared_workspace.documents.models import (
@@ -94,7 +94,10 @@ def documents(workspace_id: int) -> str | Response:
                 kind=values["kind"],
                 title=values["title"],
                 marking=values["marking"],
-                sections=[{"title": t, "body": ""} for t in titles or ["Introduction"]],
+                sections=[
+                    {"title": t, "body": ""}
+                    for t in titles or ([] if values["kind"] == "een" else ["Introduction"])
+                ],
             )
         except service.DocumentError as exc:
             errors[exc.field if exc.field in values else "title"] = str(exc)
@@ -230,6 +233,7 @@ def edit_section(workspace_id: int, document_id: int, section_key: str) -> str |
     others = [p for p in review.present(db, doc, me) if p.section_key == section_key]
     return render_template(
         "documents/edit_section.html",
+        max_chars=richtext.MAX_SECTION_CHARS,
         workspace=workspace,
         document=doc,
         section=section,

@@ -261,3 +261,64 @@ def test_the_dashboard_shows_notifications_until_read(app, trio, workspace, sess
     assert "For your attention" in page and "methodology decision is due" in page
     browser.post("/workspaces/notifications/read")
     assert "For your attention" not in _text(browser.get("/workspaces"))
+
+
+def test_on_the_form_only_the_owning_inspectorate_edits_its_section(app, trio, workspace) -> None:
+    lead, doc_url = _start_terms(app, trio[0], workspace)
+    document_id = doc_url.rsplit("/", 1)[1]
+    owner = f"/api/v1/workspaces/{workspace}/documents/{document_id}/sections/aims/owner"
+    assert trio[0].call("PUT", owner, {"tenant": "hmiprisons"}).status_code == 200
+    cfrs = _browser(app, trio[2])
+    page = _text(cfrs.get(f"{doc_url}/sections/aims"))
+    assert 'id="section-form"' not in page and "HMIPRISONS" in page.upper()
+    refused = _save_section(cfrs, doc_url, "aims", 1, "<p>Not ours to write.</p>")
+    assert refused.status_code == 422
+    assert "suggest" in _text(refused)
+    api = trio[0].call("GET", f"/api/v1/workspaces/{workspace}/documents/{document_id}")
+    assert api.get_json()["version"] == 1
+    prisons = _browser(app, trio[1])
+    assert _save_section(prisons, doc_url, "aims", 1, "<p>Ours.</p>").status_code == 302
+
+
+def test_the_edit_page_states_the_section_limit(app, trio, workspace) -> None:
+    browser, doc_url = _start_terms(app, trio[0], workspace)
+    page = _text(browser.get(f"{doc_url}/sections/aims"))
+    assert "up to 200,000 characters" in page and "split a longer one" in page
+
+
+def test_the_een_gets_a_section_per_criterion_and_sub_criterion(app, trio, workspace) -> None:
+    browser, doc_url = _start_terms(app, trio[0], workspace)
+    early = browser.post(
+        f"/workspaces/{workspace}/documents",
+        data={"kind": "een", "title": "EEN", "marking": "OFFICIAL", "sections": ""},
+    )
+    assert early.status_code == 200 and "write the criteria and sub-questions" in _text(early)
+    criteria = (
+        "<ol><li>Leadership<ol><li>Is there a shared vision?</li><li>Are risks &amp; "
+        "issues escalated?</li></ol></li><li>Pre-release planning</li></ol>"
+    )
+    assert _save_section(browser, doc_url, "criteria", 1, criteria).status_code == 302
+    created = browser.post(
+        f"/workspaces/{workspace}/documents",
+        data={"kind": "een", "title": "EEN", "marking": "OFFICIAL", "sections": ""},
+    )
+    assert created.status_code == 302
+    document_id = created.headers["Location"].rsplit("/", 1)[1]
+    got = trio[1].call("GET", f"/api/v1/workspaces/{workspace}/documents/{document_id}")
+    titles = [(s["key"], s["title"]) for s in got.get_json()["sections"]]
+    assert titles == [
+        ("criterion-1", "1 Leadership"),
+        ("criterion-1-1", "1.1 Is there a shared vision?"),
+        ("criterion-1-2", "1.2 Are risks & issues escalated?"),
+        ("criterion-2", "2 Pre-release planning"),
+    ]
+    assert "Evaluation" in got.get_json()["sections"][0]["body"]
+    # The API builds the same when no sections are sent; other kinds still need sections.
+    api = trio[0].call(
+        "POST", f"/api/v1/workspaces/{workspace}/documents", {"kind": "een", "title": "EEN 2"}
+    )
+    assert api.status_code == 201 and len(api.get_json()["sections"]) == 4
+    bare = trio[0].call(
+        "POST", f"/api/v1/workspaces/{workspace}/documents", {"kind": "report", "title": "R"}
+    )
+    assert bare.status_code == 422 and "at least one section" in str(bare.get_json())
