@@ -44,9 +44,16 @@ from retention.models import (
 )
 from retention.rules import start_of_day
 from retention.service import WARNING_DAYS, as_tenant
-from shared_workspace.documents.models import Document, DocumentVersion
-from shared_workspace.evidence.models import EvidenceFile, FileState
-from shared_workspace.models import Member, PrivateNote, Workspace, WorkspaceRole
+from shared_workspace.documents.models import (
+    Comment,
+    Document,
+    DocumentExport,
+    DocumentVersion,
+    PendingSave,
+    Suggestion,
+)
+from shared_workspace.evidence.models import EvidenceExport, EvidenceFile, FileState
+from shared_workspace.models import Member, Participant, PrivateNote, Workspace, WorkspaceRole
 from tenants.models import Role, Tenant, User, UserRole
 
 SWEEP_INTERVAL_SECONDS = 3600
@@ -175,8 +182,118 @@ def delete_objects(session: Session, certificate: Certificate, storage: Storage)
             )
         )
     ]
-    storage.delete_many(keys)
-    return len(keys)
+    copies = [key for _tenant, _model, _id, key in _copies(session, certificate) if key]
+    storage.delete_many(keys + copies)
+    return len(keys) + len(copies)
+
+
+def _workspaces(session: Session, certificate_id: int, material_type: MaterialType) -> list[int]:
+    return list(
+        session.scalars(
+            select(Schedule.workspace_id)
+            .where(
+                Schedule.certificate_id == certificate_id,
+                Schedule.destroy_object.is_(True),
+                Schedule.material_type == material_type.value,
+            )
+            .distinct()
+        )
+    )
+
+
+def _copies(session: Session, certificate: Certificate) -> list[tuple[int, type, int, str]]:
+    """Stored copies of what the certificate destroys, in every participant's private area:
+    exports of destroyed documents, and evidence zips made before the destruction of files of
+    their workspace (a zip may hold them; nobody can tell it apart from one that does not).
+    Each as (tenant, model, id, storage key); ones already expired are not listed again."""
+    documents = _ids(session, certificate.id, MaterialType.DOCUMENT)
+    zipped = _workspaces(session, certificate.id, MaterialType.EVIDENCE_FILE)
+    if not documents and not zipped:
+        return []
+    workspaces = set(zipped) | set(
+        session.scalars(select(Document.workspace_id).where(Document.id.in_(documents)))
+    )
+    tenants = sorted(
+        set(
+            session.scalars(
+                select(Participant.tenant_id).where(Participant.workspace_id.in_(workspaces))
+            )
+        )
+    )
+    found: list[tuple[int, type, int, str]] = []
+    for tenant_id in tenants:
+        with as_tenant(session, tenant_id):
+            for export_id, key in session.execute(
+                select(DocumentExport.id, DocumentExport.storage_key).where(
+                    DocumentExport.tenant_id == tenant_id,
+                    DocumentExport.document_id.in_(documents),
+                    DocumentExport.status != "failed",
+                )
+            ):
+                found.append((tenant_id, DocumentExport, export_id, key))
+            for export in session.scalars(
+                select(EvidenceExport).where(
+                    EvidenceExport.tenant_id == tenant_id,
+                    EvidenceExport.workspace_id.in_(zipped),
+                    EvidenceExport.state != "failed",
+                    EvidenceExport.created_at <= certificate.started_at,
+                )
+            ):
+                found.append((tenant_id, EvidenceExport, export.id, export.key))
+    return found
+
+
+def _purge_copies(session: Session, certificate: Certificate, now: datetime) -> None:
+    """Phase three for the copies: expire the exports (their objects went in phase two), and
+    empty every pending save, comment, suggestion and live edit of the destroyed documents."""
+    reason = (
+        f"Destroyed on {now:%d %B %Y} under the retention rules "
+        f"(destruction certificate {certificate.id})"
+    )
+    for tenant_id, model, ident, _key in _copies(session, certificate):
+        with as_tenant(session, tenant_id):
+            if model is DocumentExport:
+                values = {"status": "failed", "storage_key": "", "error": reason}
+            else:
+                values = {"state": "failed", "error": reason}
+            session.execute(
+                update(model)
+                .where(model.id == ident)  # type: ignore[attr-defined]
+                .values(**values)
+                .execution_options(synchronize_session=False)
+            )
+    documents = _ids(session, certificate.id, MaterialType.DOCUMENT)
+    if not documents:
+        return
+    session.execute(
+        update(Comment)
+        .where(Comment.document_id.in_(documents))
+        .values(quote="", body="", response="", source="")
+        .execution_options(synchronize_session=False)
+    )
+    session.execute(
+        update(Suggestion)
+        .where(Suggestion.document_id.in_(documents))
+        .values(quote="", text="", reason="")
+        .execution_options(synchronize_session=False)
+    )
+    workspaces = select(Document.workspace_id).where(Document.id.in_(documents))
+    tenants = sorted(
+        set(
+            session.scalars(
+                select(Participant.tenant_id).where(Participant.workspace_id.in_(workspaces))
+            )
+        )
+    )
+    for tenant_id in tenants:
+        with as_tenant(session, tenant_id):
+            session.execute(
+                update(PendingSave)
+                .where(PendingSave.document_id.in_(documents))
+                .values(sections=[], conflicts=[])
+                .execution_options(synchronize_session=False)
+            )
+    _purge_live_updates(session, documents)
 
 
 def _ids(session: Session, certificate_id: int, material_type: MaterialType) -> list[int]:
@@ -233,7 +350,7 @@ def record_destruction(session: Session, certificate: Certificate, deleted: int)
             .values(destroyed_at=now)
             .execution_options(synchronize_session=False)
         )
-        _purge_live_updates(session, document_ids)
+    _purge_copies(session, certificate, now)
     note_ids = _ids(session, certificate.id, MaterialType.PRIVATE_NOTE)
     if note_ids:
         session.execute(

@@ -281,6 +281,8 @@ class PrivateNote(Base):
     __tablename__ = "private_notes"
     __workspace_scoped__ = True
     __participant_private__ = True
+    #: Retention purges the text; the audit log (never rewritten) must not keep a copy.
+    __audit_redact__ = frozenset({"body"})
 
     id: Mapped[int] = mapped_column(primary_key=True)
     workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id"), index=True)

@@ -129,7 +129,20 @@ def _base_from_if_match(document: Document) -> int:
 
 
 def _document(workspace: Workspace, document_id: int) -> Document:
-    return _in(Document, workspace, document_id)  # type: ignore[no-any-return]
+    document: Document = _in(Document, workspace, document_id)
+    if document.destroyed_at is not None:
+        raise ApiError(410, "Gone", destroyed_message(document))
+    return document
+
+
+def destroyed_message(document: Document) -> str:
+    """What a destroyed document's URLs answer: it is gone for good, and why."""
+    assert document.destroyed_at is not None
+    return (
+        f"“{document.title}” was destroyed on {document.destroyed_at:%d %B %Y} under the "
+        "retention rules; its text cannot be recovered. The destruction certificate is "
+        "with your records manager"
+    )
 
 
 @api.get("/workspaces/<int:workspace_id>/documents")
@@ -548,6 +561,8 @@ def download_document_export(workspace_id: int, document_export_id: int) -> Resp
 def download(workspace: Workspace, document_export_id: int) -> Response:
     db = get_session()
     export = _in(DocumentExport, workspace, document_export_id)
+    if export.status == "failed":
+        raise ApiError(410, "Gone", export.error or "The export failed: make a new one")
     if export.status != "done":
         raise ApiError(409, "Conflict", f"The export is {export.status}, not ready yet")
     document = db.get(Document, export.document_id)

@@ -116,6 +116,7 @@ def access(session: Session, who: Identity, target: Target) -> Access:
                 .where(
                     documents.c.id == target.document_id,
                     documents.c.workspace_id == target.workspace_id,
+                    documents.c.destroyed_at.is_(None),
                 )
                 .label("document"),
                 select(owners.c.tenant_id)

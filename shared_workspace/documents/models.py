@@ -155,6 +155,9 @@ class Comment(Base):
 
     __tablename__ = "document_comments"
     __workspace_scoped__ = True
+    #: Their text is the document's: retention destroys it with the document, so the audit
+    #: log (which is never rewritten) records that it changed, not what it said.
+    __audit_redact__ = frozenset({"quote", "body", "response"})
 
     id: Mapped[int] = mapped_column(primary_key=True)
     document_id: Mapped[int] = mapped_column(ForeignKey("documents.id"), index=True)
@@ -186,6 +189,7 @@ class Suggestion(Base):
 
     __tablename__ = "document_suggestions"
     __workspace_scoped__ = True
+    __audit_redact__ = frozenset({"quote", "text", "reason"})
 
     id: Mapped[int] = mapped_column(primary_key=True)
     document_id: Mapped[int] = mapped_column(ForeignKey("documents.id"), index=True)

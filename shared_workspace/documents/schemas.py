@@ -52,6 +52,7 @@ class DocumentSummarySchema(Schema):
     version = fields.Integer(attribute="head_number")
     subject_id = fields.Integer(allow_none=True)
     updated_at = fields.DateTime()
+    destroyed_at = fields.DateTime(allow_none=True)
 
 
 class DocumentSchema(DocumentSummarySchema):

@@ -291,6 +291,11 @@ def save(
     the edits do not overlap; otherwise nothing is saved and a PendingSave keeps the writer's
     text with both sides of every conflicting section until they resolve it."""
     document = _lock(session, document)
+    if document.destroyed_at is not None:
+        raise DocumentError(
+            "This document was destroyed under the retention rules and cannot be written to",
+            "base",
+        )
     if base_number < 1 or base_number > document.head_number:
         raise StaleVersion(
             f"Version {base_number} of this document does not exist; reload the document", "base"

@@ -17,7 +17,7 @@ from app.db import get_session
 from app.tenancy import get_or_404
 from shared_workspace import decisions
 from shared_workspace.documents import review, richtext, service
-from shared_workspace.documents.api import download, start_export
+from shared_workspace.documents.api import destroyed_message, download, start_export
 from shared_workspace.documents.diff import diff_versions
 from shared_workspace.documents.models import (
     DOCUMENT_KINDS,
@@ -47,6 +47,18 @@ def _load(workspace_id: int, document_id: int) -> tuple[Workspace, Document]:
     document = get_or_404(db, Document, document_id)
     if document.workspace_id != workspace.id:
         abort(404)
+    if document.destroyed_at is not None:
+        abort(
+            Response(
+                render_template(
+                    "documents/destroyed.html",
+                    workspace=workspace,
+                    document=document,
+                    message=destroyed_message(document),
+                ),
+                status=410,
+            )
+        )
     return workspace, document
 
 
