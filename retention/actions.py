@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from app import audit
 from app.clock import clock
 from app.db import utcnow
+from retention.holds import holds_covering
 from retention.models import (
     EVENTS,
     Action,
@@ -64,6 +65,13 @@ def review(
         schedule.due_at = start_of_day(new_date)
         schedule.state = State.SCHEDULED.value
     elif outcome == "destroy":
+        held = holds_covering(session, schedule)
+        if held:
+            raise RetentionError(
+                f"This item is held ({held[0].reason_kind.replace('_', ' ')}: "
+                f"{held[0].reason}): release the hold before approving its destruction",
+                "outcome",
+            )
         schedule.override_on = today
         schedule.override_action = Action.DESTROY.value
         schedule.action = Action.DESTROY.value

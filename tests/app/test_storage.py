@@ -627,6 +627,31 @@ def test_s3_delete_removes_every_version_in_a_versioned_bucket(s3_storage: S3Sto
 
 
 @pytest.mark.s3
+def test_s3_batch_delete_removes_every_version_and_delete_marker(s3_storage: S3Storage) -> None:
+    """What the retention sweep calls: in a versioned bucket nothing of a destroyed object
+    survives (old versions, delete markers), across folders, and neighbours are kept."""
+    client, bucket = s3_storage.client, s3_storage.bucket
+    client.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+    doomed = ["batch/a/1.pdf", "batch/a/2.pdf", "batch/b/3.pdf"]
+    for key in doomed:
+        s3_storage.put(key, io.BytesIO(b"one"))
+        s3_storage.put(key, io.BytesIO(b"two"))
+    client.delete_object(Bucket=bucket, Key="batch/a/2.pdf")  # a delete marker on top
+    s3_storage.put("batch/a/1.pdf.keep", io.BytesIO(b"neighbour"))
+    s3_storage.put("batch/b/4.pdf", io.BytesIO(b"neighbour"))
+
+    s3_storage.delete_many([*doomed, "batch/c/never-existed.pdf"])
+
+    after = client.list_object_versions(Bucket=bucket, Prefix="batch/")
+    remaining = sorted(
+        entry["Key"] for entry in [*after.get("Versions", []), *after.get("DeleteMarkers", [])]
+    )
+    assert remaining == ["batch/a/1.pdf.keep", "batch/b/4.pdf"]
+    s3_storage.delete_many(doomed)  # again: nothing left to delete is not an error
+    s3_storage.delete_many(["batch/a/1.pdf.keep", "batch/b/4.pdf"])
+
+
+@pytest.mark.s3
 def test_s3_prefix_keeps_objects_under_it_and_out_of_keys(s3_storage: S3Storage) -> None:
     prefixed = S3Storage(s3_storage.bucket, "tenant-a/objects", s3_storage.client)
 

@@ -155,6 +155,32 @@ def test_only_records_managers_add_rules(founders: Founders, session: Session) -
     assert _rule_count(session, founders.hmcpsi) == 3
 
 
+def test_no_inspectorate_can_edit_another_inspectorates_rules(
+    founders: Founders, session: Session
+) -> None:
+    """A rule version belongs to the records manager's own inspectorate: naming another in
+    the body is refused, and the database refuses a write to another's rule whatever the
+    route (row-level security)."""
+    cps, police = founders.hmcpsi, founders.hmicfrs
+    before = _rule_count(session, police)
+    for field in ("tenant_id", "tenant"):
+        refused = cps.call("POST", RULES, RULE | {field: police.tenant.id})
+        assert refused.status_code == 422, refused.get_json()
+    assert _rule_count(session, police) == before
+    assert _rule_count(session, cps) == 3
+    set_context(session, tenant_id=police.tenant.id)
+    theirs = session.scalars(select(RetentionRule.id)).all()
+    session.rollback()
+    set_context(session, tenant_id=cps.tenant.id)
+    from sqlalchemy import update
+
+    changed = session.execute(
+        update(RetentionRule).where(RetentionRule.id.in_(theirs)).values(action="destroy")
+    ).rowcount
+    assert changed == 0
+    session.rollback()
+
+
 # --- holds ---------------------------------------------------------------------------------
 
 

@@ -49,6 +49,21 @@ def _file_state(session: Session, file_id: int) -> str:
     return file.state
 
 
+def _hold(session: Session, party, material_type: str, material_id: int) -> None:  # type: ignore[no-untyped-def]
+    act_as(session, party)
+    holds.place_hold(
+        session,
+        session.merge(party.user),
+        scope="item",
+        reason_kind="foi",
+        reason="FOI request 2027/88 covers this material",
+        review_on=date.today() + timedelta(days=20 * 365),
+        material_type=material_type,
+        material_id=material_id,
+    )
+    session.commit()
+
+
 def test_each_founding_tenant_has_the_rules_domain_md_gives_it(
     founders: Founders, session: Session
 ) -> None:
@@ -129,12 +144,17 @@ def test_hmicfrs_destroys_notebooks_once_notes_are_transcribed_and_transfers_the
     police = founders.hmicfrs
     ws = new_workspace(police, "hmcpsi", publication=PUBLICATION)
     notebook = note(police, ws, "Notebook: fieldwork day 2")
+    held = note(police, ws, "Notebook: complaint interview")
+    _hold(session, police, "private_note", held)
     _, document_file = evidence_file(police, ws, visibility="inspectorate")
     (claim,) = claims(session, police, "private_note", notebook)
     assert claim.state == State.WAITING
 
     travel(PUBLICATION + relativedelta(years=20))
     assert sweep(app, police).ended == 0  # never without the confirmed event
+    # Not a second before the event is confirmed, even on the day it happens.
+    travel(PUBLICATION + timedelta(days=30), 3600 - SECOND)
+    assert sweep(app, police).ended == 0
 
     travel(PUBLICATION + timedelta(days=30), 3600)
     act_as(session, police)
@@ -149,6 +169,14 @@ def test_hmicfrs_destroys_notebooks_once_notes_are_transcribed_and_transfers_the
     session.commit()
     assert sweep(app, police).ended == 1
     assert claims(session, police, "private_note", notebook)[0].state == State.DESTROYED
+    # The held notebook survives the event and every later sweep.
+    travel(PUBLICATION + relativedelta(years=5))
+    assert sweep(app, police).ended == 0
+    assert claims(session, police, "private_note", held)[0].state == State.SCHEDULED
+    act_as(session, police)
+    session.expire_all()
+    kept = session.get(PrivateNote, held)
+    assert kept is not None and kept.body and kept.destroyed_at is None
 
     # Documents go to the records system at closure: a task, never a destruction.
     act_as(session, police)
@@ -177,6 +205,14 @@ def test_hmi_probation_keeps_three_months_or_ten_years_by_sensitivity(
         protective_marking="OFFICIAL-SENSITIVE",
     )
     _, standard = evidence_file(probation, ws, b"% standard", visibility="inspectorate")
+    _, held = evidence_file(
+        probation,
+        ws,
+        b"% held",
+        visibility="inspectorate",
+        protective_marking="OFFICIAL-SENSITIVE",
+    )
+    _hold(session, probation, "evidence_file", held)
 
     three_months = PUBLICATION + relativedelta(months=3)
     travel(three_months, -SECOND)
@@ -192,6 +228,8 @@ def test_hmi_probation_keeps_three_months_or_ten_years_by_sensitivity(
     travel(ten_years)
     assert sweep(app, probation).ended == 1
     assert not store.exists(_key(session, standard))
+    assert store.exists(_key(session, held))  # held through both dates
+    assert _file_state(session, held) == FileState.CLEAN
 
 
 def test_hmi_prisons_reviews_evidence_after_three_years_and_destroys_paper_soon(
@@ -203,6 +241,12 @@ def test_hmi_prisons_reviews_evidence_after_three_years_and_destroys_paper_soon(
         prisons, ws, b"% paper", visibility="inspectorate", retention_class="paper"
     )
     _, electronic = evidence_file(prisons, ws, b"% electronic", visibility="inspectorate")
+    _, held_paper = evidence_file(
+        prisons, ws, b"% held paper", visibility="inspectorate", retention_class="paper"
+    )
+    _, held_electronic = evidence_file(prisons, ws, b"% held", visibility="inspectorate")
+    _hold(session, prisons, "evidence_file", held_paper)
+    _hold(session, prisons, "evidence_file", held_electronic)
 
     month = PUBLICATION + relativedelta(months=1)
     travel(month, -SECOND)
@@ -210,15 +254,25 @@ def test_hmi_prisons_reviews_evidence_after_three_years_and_destroys_paper_soon(
     travel(month)
     assert sweep(app, prisons).ended == 1
     assert not store.exists(_key(session, paper))
+    assert store.exists(_key(session, held_paper))
 
     review_day = PUBLICATION + relativedelta(years=3)
     travel(review_day, -SECOND)
     assert sweep(app, prisons).tasks == 0
     travel(review_day)
     result = sweep(app, prisons)
-    assert result.tasks == 1 and result.ended == 0  # reviewed, not destroyed
+    assert result.tasks == 2 and result.ended == 0  # reviewed, not destroyed
     (claim,) = claims(session, prisons, "evidence_file", electronic)
     assert claim.state == State.REVIEW
+    # A held item's review cannot approve its destruction.
+    (held_claim,) = claims(session, prisons, "evidence_file", held_electronic)
+    assert held_claim.state == State.REVIEW
+    with pytest.raises(RetentionError, match="release the hold"):
+        actions.review(
+            session, session.merge(prisons.user), held_claim, outcome="destroy", reason="Done"
+        )
+    session.rollback()
+    (claim,) = claims(session, prisons, "evidence_file", electronic)
 
     later = review_day + relativedelta(years=2)
     actions.review(
@@ -241,6 +295,8 @@ def test_hmi_prisons_reviews_evidence_after_three_years_and_destroys_paper_soon(
     session.commit()
     assert sweep(app, prisons).ended == 1
     assert not store.exists(_key(session, electronic))
+    assert store.exists(_key(session, held_electronic))
+    assert store.exists(_key(session, held_paper))
 
 
 def test_joint_evidence_is_destroyed_only_when_no_owner_must_keep_it(
@@ -294,6 +350,40 @@ def test_a_publication_date_moved_after_destruction_never_resurrects(
     assert claim.state == State.DESTROYED
     assert claim.disposal_on == PUBLICATION - timedelta(days=1)
     assert not store.exists(_key(session, gone))
+
+
+def test_a_publication_date_moved_into_the_past_after_destruction_explains_and_keeps_it(
+    founders: Founders, session: Session, app: Flask, store: Storage, travel
+) -> None:
+    cps = founders.hmcpsi
+    ws = new_workspace(cps, "hmiprisons", publication=PUBLICATION)
+    _, gone = evidence_file(cps, ws, visibility="inspectorate")
+    _, data = evidence_file(cps, ws, b"% data", method="data", visibility="inspectorate")
+    travel(PUBLICATION - timedelta(days=1))
+    assert sweep(app, cps).ended == 1
+    earlier = PUBLICATION - timedelta(days=20)
+    response = cps.call(
+        "PUT",
+        f"/api/v1/workspaces/{ws}/publication-date",
+        {"publication_date": earlier.isoformat()},
+    )
+    assert response.status_code == 422
+    assert "today or later" in response.get_json()["detail"]
+    # Brought forward to today (earlier than the date the destruction followed): allowed,
+    # with the reason the destroyed material stays destroyed.
+    today = PUBLICATION - timedelta(days=1)
+    response = cps.call(
+        "PUT", f"/api/v1/workspaces/{ws}/publication-date", {"publication_date": today.isoformat()}
+    )
+    assert response.status_code == 200, response.get_json()
+    assert any("cannot be undone" in w for w in response.get_json()["warnings"])
+    (claim,) = claims(session, cps, "evidence_file", gone)
+    assert claim.state == State.DESTROYED
+    assert claim.disposal_on == PUBLICATION - timedelta(days=1)
+    assert _file_state(session, gone) == FileState.DESTROYED
+    assert not store.exists(_key(session, gone))
+    assert store.exists(_key(session, data))
+    assert sweep(app, cps).ended == 0
 
 
 def test_moving_the_publication_date_moves_every_participants_schedules_at_once(
