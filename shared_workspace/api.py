@@ -40,7 +40,6 @@ from shared_workspace.schemas import (
     NoteSchema,
     ParticipantAddSchema,
     RescheduledSiteSchema,
-    SendLettersSchema,
     ShareDraftSchema,
     SiteCreateSchema,
     SiteRescheduleSchema,
@@ -359,23 +358,6 @@ def publish_terms(workspace_id: int) -> Response:
     with _rules():
         service.publish_terms_of_reference(get_session(), workspace, _me())
     return dump(WorkspaceSchema(), workspace)
-
-
-@api.post("/workspaces/<int:workspace_id>/sites/<int:site_id>/letters")
-@operation(
-    summary="Send a site's commissioning letters (§16-17)",
-    tags=TAGS,
-    body=SendLettersSchema,
-    response=SiteSchema,
-    scope="write",
-)
-def send_letters(workspace_id: int, site_id: int) -> Response:
-    workspace = _workspace(workspace_id)
-    site = _in(Site, workspace, site_id)
-    data = parse_body(SendLettersSchema())
-    with _rules():
-        service.send_letters(get_session(), workspace, site, data["send_on"], _me())
-    return dump(SiteSchema(), site)
 
 
 @api.post("/workspaces/<int:workspace_id>/draft/share")

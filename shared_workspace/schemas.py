@@ -137,10 +137,6 @@ class FactsSchema(StrictSchema):
     joint_qa_concluded_on = fields.Date(load_default=None)
 
 
-class SendLettersSchema(StrictSchema):
-    send_on = fields.Date(required=True)
-
-
 class ShareDraftSchema(StrictSchema):
     audience = fields.String(required=True, validate=validate.OneOf(["hmis", "stakeholders"]))
 

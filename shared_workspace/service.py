@@ -281,33 +281,6 @@ def _terms_to_publish(session: Session, content: dict[str, Any]) -> dict[str, An
     return content if sections is None else {"sections": sections}
 
 
-def letter_blockers(session: Session, workspace: Workspace, site: Site, send_on: date) -> list[str]:
-    """Why the site's letters may not go on ``send_on`` (001 §16-17); empty when they may."""
-    missing = _needs(session, workspace, ["commissioning_letters"])
-    if site.fieldwork_starts_on is None:
-        missing.append(f"{site.name} has no fieldwork start date")
-    elif site.fieldwork_starts_on - send_on < LETTER_NOTICE:
-        latest = site.fieldwork_starts_on - LETTER_NOTICE
-        missing.append(
-            f"fieldwork at {site.name} starts on {site.fieldwork_starts_on:%-d %B %Y}, "
-            f"less than six weeks after {send_on:%-d %B %Y}; send by "
-            f"{latest:%-d %B %Y} or move the fieldwork (§16)"
-        )
-    return missing
-
-
-def send_letters(
-    session: Session, workspace: Workspace, site: Site, send_on: date, user: User
-) -> Site:
-    require_lead(workspace, user, "send commissioning letters")
-    missing = letter_blockers(session, workspace, site, send_on)
-    if missing:
-        raise GateClosed(f"send the letters for {site.name}", missing)
-    site.letters_sent_on = send_on
-    session.flush()
-    return site
-
-
 def share_draft(session: Session, workspace: Workspace, audience: str, user: User) -> Workspace:
     """The draft goes to HMIs/CIs after development group agreement (§37), and to
     stakeholders and critical readers after HMI/CI approval (§38). The first sharing with each
