@@ -13,7 +13,7 @@ from sqlalchemy import select
 from app import audit
 from app.api import api, dump, operation, parse_body
 from app.api.errors import ApiError
-from app.db import get_session
+from app.db import commit_despite_status, get_session
 from app.jobs import enqueue
 from app.storage import get_storage
 from app.storage.base import InvalidUpload
@@ -87,10 +87,13 @@ def export_of(workspace_id: int, export_id: int) -> EvidenceExport:
 
 @contextmanager
 def evidence_rules() -> Iterator[None]:
-    """A broken evidence rule becomes its problem answer (413, 415, 403, 409 or 422)."""
+    """A broken evidence rule becomes its problem answer (413, 415, 403, 409 or 422). An
+    upload refused after it arrived keeps its rejected record (``UploadRefused``)."""
     try:
         yield
     except service.EvidenceError as exc:
+        if isinstance(exc, uploads.UploadRefused):
+            commit_despite_status()
         titles = {
             403: "Forbidden",
             409: "Conflict",
@@ -197,8 +200,12 @@ def get_evidence(workspace_id: int, evidence_id: int) -> Response:
 def update_evidence(workspace_id: int, evidence_id: int) -> Response:
     _workspace, item = item_of(workspace_id, evidence_id)
     data = parse_body(ItemUpdateSchema())
+    retention_class = item.retention_class
     with evidence_rules():
         warnings = service.update_item(get_session(), item, me(), data)
+    if item.retention_class != retention_class:
+        # The stored objects' tags follow once the new class is committed.
+        enqueue(jobs.retag_item_files, item.tenant_id, item.id)
     files = service.files_of(get_session(), item)
     return dump(ItemResultSchema(), {"item": item, "files": files, "warnings": warnings})
 
@@ -290,7 +297,8 @@ def presign_parts(workspace_id: int, evidence_id: int, file_id: int) -> Response
 
 @api.post("/workspaces/<int:workspace_id>/evidence/<int:evidence_id>/files/<int:file_id>/complete")
 @operation(
-    summary="Finish your upload: sizes are checked now, the SHA-256 by the scan",
+    summary="Finish your upload: sizes and (up to 256 MiB) the SHA-256 are checked now, a "
+    "mismatch refused with 422; the scan checks the SHA-256 again, and the type and viruses",
     tags=TAGS,
     body=CompleteSchema,
     response=FileResultSchema,
@@ -375,6 +383,8 @@ def get_export(workspace_id: int, export_id: int) -> Response:
 
 
 def export_redirect(export: EvidenceExport) -> Response:
+    if export.state == "failed":
+        raise ApiError(410, "Gone", export.error or "The export failed: make a new one")
     if export.state != "ready":
         raise ApiError(409, "Conflict", "The export is not ready yet")
     audit.record(

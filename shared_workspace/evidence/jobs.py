@@ -37,7 +37,14 @@ from shared_workspace.evidence.models import (
     EvidenceItem,
     FileState,
 )
-from shared_workspace.evidence.uploads import UploadSettings, allowed_words, duplicates
+from shared_workspace.evidence.tagging import put_tags
+from shared_workspace.evidence.uploads import (
+    HASH_MISMATCH,
+    UploadSettings,
+    allowed_words,
+    duplicates,
+    storage_tags,
+)
 from tenants.models import Tenant
 
 log = logging.getLogger(__name__)
@@ -105,10 +112,7 @@ def _problem(file: EvidenceFile, found: Inspection, upload: UploadSettings) -> s
     if found.size != file.declared_size:
         return f"The file has {found.size} bytes, not the {file.declared_size} declared"
     if file.declared_sha256 and found.sha256 != file.declared_sha256:
-        return (
-            "The file's SHA-256 does not match the one declared: it changed or was damaged "
-            "on the way. Upload it again"
-        )
+        return HASH_MISMATCH
     if found.detected.kind not in upload.allowed:
         return (
             f"The content is {found.detected.description}, whatever its name says. "
@@ -140,6 +144,9 @@ def scan_one(session: Session, storage: Storage, file: EvidenceFile, upload: Upl
         return _reject(session, file, problem, found)
     if not released:
         storage.copy(quarantine, evidence)
+    # The copy carries the tags given when the upload started; the item's retention class
+    # may have changed since (retag_item_files skips files still uploading).
+    put_tags(storage, evidence, storage_tags(file.item))
     _hook("copied")
     storage.delete(quarantine)
     _hook("released")
@@ -196,6 +203,39 @@ def scan_file(session: Session, tenant_id: int, file_id: int) -> str | None:
     if file is None:
         return None
     return scan_one(session, get_storage(), file, settings())
+
+
+@job
+def retag_item_files(session: Session, tenant_id: int, item_id: int) -> int:
+    """Give every stored object of the item's files the tags of its current retention class
+    (queued when the class changes); returns how many objects were tagged. Idempotent: it
+    reads the class when it runs, so reruns and late runs all end with the class in force.
+
+    File rows are locked first, so a scan releasing one of them finishes before (and this
+    then tags the released object) or waits until this has committed (and tags what it
+    releases itself). Uploads still in progress get their tags when they are scanned.
+    """
+    _as(session, tenant_id, "evidence retagging")
+    files = session.scalars(
+        select(EvidenceFile)
+        .where(
+            EvidenceFile.item_id == item_id,
+            EvidenceFile.state.in_([FileState.UPLOADED.value, FileState.CLEAN.value]),
+        )
+        .order_by(EvidenceFile.id)
+        .with_for_update(of=EvidenceFile)
+    ).all()
+    item = session.get(EvidenceItem, item_id)
+    if item is None:
+        return 0
+    storage, tags = get_storage(), storage_tags(item)
+    tagged = 0
+    for file in files:
+        keys = [file.evidence_key]
+        if file.state == FileState.UPLOADED.value:
+            keys.insert(0, file.quarantine_key)  # and the evidence key, if a scan crashed
+        tagged += sum(put_tags(storage, key, tags) for key in keys)
+    return tagged
 
 
 # -- zip export ------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ uploads pass through in chunks while they are hashed.
 
 from __future__ import annotations
 
+import hashlib
 import math
 import re
 import unicodedata
@@ -19,9 +20,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.config import Config
+from app.db import utcnow
 from app.storage.base import (
     MAX_PART_NUMBER,
+    InvalidUpload,
     MiB,
+    ObjectInfo,
     ReadableStream,
     Storage,
     UploadedPart,
@@ -36,6 +40,15 @@ from tenants.models import User
 SHA256_HEX = re.compile(r"[0-9a-f]{64}")
 #: Presigned part URLs last long enough for a slow connection to send one part.
 PART_URL_SECONDS = 3600
+#: Up to this size, completing a multipart upload reads the assembled object back from the
+#: store to check its SHA-256 before answering (a few seconds at worst); larger files are
+#: checked by the scan job, which reads every byte anyway (see ``complete_upload``).
+VERIFY_ON_COMPLETION_BYTES = 256 * MiB
+#: The reason given, at completion or by the scan, when the content is not what was declared.
+HASH_MISMATCH = (
+    "The file's SHA-256 does not match the one declared: it changed or was damaged on the "
+    "way. Nothing was kept; upload it again"
+)
 MAX_FILENAME_BYTES = 255
 _UNSAFE_NAME = re.compile(r"[/\\]|^\.+$")
 
@@ -190,9 +203,17 @@ def start_upload(
     return file
 
 
+class UploadRefused(EvidenceError):
+    """The upload arrived but is not what was declared: the file is recorded as rejected (with
+    ``reason``) and its object deleted, and that record is kept although the answer is an
+    error, so the uploader and the file's page both say why."""
+
+
 def _uploader_check(file: EvidenceFile, user: User) -> None:
     if file.uploaded_by_id != user.id:
         raise NotYours("Only the person who started this upload can send or finish it")
+    if file.state == FileState.REJECTED.value and file.reason:
+        raise EvidenceError(f"This upload was refused: {file.reason}", status=409)
     if file.state != FileState.UPLOADING.value:
         raise EvidenceError("This upload has already finished", status=409)
 
@@ -247,23 +268,59 @@ def check_sha256(value: str) -> str:
     return value
 
 
+def _assemble(storage: Storage, file: EvidenceFile) -> ObjectInfo:
+    """Complete the multipart upload once its parts add up. When an earlier attempt completed
+    it but its answer (and its transaction) was lost, the assembled object is taken as is."""
+    try:
+        parts = storage.list_parts(file.quarantine_key, file.upload_id)
+    except InvalidUpload:
+        if not storage.exists(file.quarantine_key):
+            raise
+        return storage.head(file.quarantine_key)
+    _check_parts(file, parts)
+    return storage.complete_multipart(file.quarantine_key, file.upload_id, parts)
+
+
+def _sha256_of(storage: Storage, key: str) -> str:
+    digest = hashlib.sha256()
+    for chunk in storage.iter_chunks(key):
+        digest.update(chunk)
+    return digest.hexdigest()
+
+
 def complete_upload(
     session: Session, storage: Storage, file: EvidenceFile, user: User, sha256: str
 ) -> list[EvidenceFile]:
-    """Assemble the parts once their sizes add up; returns earlier files with the same hash.
+    """Assemble the parts once their sizes add up and check the content against the declared
+    SHA-256; returns earlier files with the same hash.
 
-    The content's SHA-256 is checked against ``sha256`` by the scan job, which reads it anyway.
+    A mismatch is refused here, with its reason, rather than accepted and rejected later:
+    the object is deleted, the file recorded as rejected, and ``UploadRefused`` raised (the
+    routes keep that record and answer 422). The hash comes from the store when it computed
+    one while assembling (the folder backend), otherwise the object is read back in chunks,
+    for files up to ``VERIFY_ON_COMPLETION_BYTES``; a larger file is accepted for scanning
+    and the scan job, which reads it anyway, rejects a mismatch with the same reason, shown
+    on the uploader and the file's page. The scan checks the hash of every file again.
     """
     if file.state == FileState.UPLOADED.value and file.uploaded_by_id == user.id:
         return duplicates(session, file)  # a retried request: already done
     _uploader_check(file, user)
     declared = check_sha256(sha256)
-    parts = storage.list_parts(file.quarantine_key, file.upload_id)
-    _check_parts(file, parts)
-    storage.complete_multipart(file.quarantine_key, file.upload_id, parts)
+    assembled = _assemble(storage, file)
     file.declared_sha256 = declared
-    file.state = FileState.UPLOADED.value
     file.upload_id = ""
+    actual = assembled.sha256
+    if actual is None and file.declared_size <= VERIFY_ON_COMPLETION_BYTES:
+        actual = _sha256_of(storage, file.quarantine_key)
+    if actual is not None and actual != declared:
+        storage.delete(file.quarantine_key)
+        file.state = FileState.REJECTED.value
+        file.reason = HASH_MISMATCH
+        file.size, file.sha256 = assembled.size, actual
+        file.scanned_at = utcnow()
+        session.flush()
+        raise UploadRefused(HASH_MISMATCH, "sha256")
+    file.state = FileState.UPLOADED.value
     session.flush()
     return duplicates(session, file)
 

@@ -151,10 +151,12 @@ def test_a_declared_hash_mismatch_keeps_nothing(world: World, store: Storage) ->
 
     assert streamed.status_code == 422
     assert "SHA-256" in streamed.get_json()["detail"]
-    assert done.status_code == 202
+    assert done.status_code == 422, done.get_json()
+    assert "SHA-256 does not match" in done.get_json()["errors"]["sha256"][0]
     rejected = file_state(world.lead, world.workspace, item, file_id)
     assert (rejected["state"], "SHA-256 does not match" in rejected["reason"]) == ("rejected", True)
     assert _keys(store) == []
+    assert list(store.list_multipart_uploads()) == []
 
 
 def test_a_declared_size_mismatch_is_refused(world: World, store: Storage) -> None:
