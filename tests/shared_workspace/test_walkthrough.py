@@ -150,8 +150,8 @@ def _answer(person: Inspectorate, ws: int, decision: int, approve: bool = True):
 
 
 def _refused(person: Inspectorate, ws: int, decision: int, message: str) -> None:
-    """``person`` holds no approver role for the decision: their approval is refused and
-    nothing is recorded for their inspectorate."""
+    """``person`` holds no approver role for the decision: their approval is refused,
+    nothing of theirs is recorded and the decision is not agreed."""
     response = _answer(person, ws, decision)
     assert response.status_code == 422, response.get_json()
     assert message in response.get_json()["detail"], response.get_json()
@@ -183,7 +183,7 @@ def _propose(proposer: Inspectorate, ws: int, kind: str, subject: int) -> int:
 
 
 def _agree(ws: int, kind: str, subject: int, voters: list[Inspectorate]) -> int:
-    """The lead's proposer (the first voter's inspectorate) opens it; every voter approves."""
+    """The first voter (of the lead inspectorate) proposes it; every voter approves."""
     decision = _propose(voters[0], ws, kind, subject)
     _approve(ws, decision, voters)
     return decision
