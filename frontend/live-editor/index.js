@@ -5,11 +5,20 @@
 import * as Y from "yjs";
 import { WebsocketProvider } from "y-websocket";
 import { ySyncPlugin, yCursorPlugin, yUndoPlugin, undo, redo } from "y-prosemirror";
-import { EditorState } from "prosemirror-state";
+import { EditorState, TextSelection } from "prosemirror-state";
 import { EditorView } from "prosemirror-view";
 import { keymap } from "prosemirror-keymap";
 import { baseKeymap, toggleMark, setBlockType, wrapIn, chainCommands, exitCode } from "prosemirror-commands";
 import { wrapInList, splitListItem, liftListItem, sinkListItem } from "prosemirror-schema-list";
+import {
+  tableEditing,
+  goToNextCell,
+  addRowAfter,
+  addColumnAfter,
+  deleteRow,
+  deleteColumn,
+  isInTable,
+} from "prosemirror-tables";
 import { schema } from "./schema.js";
 import css from "./live-editor.css";
 
@@ -73,6 +82,28 @@ function toolbar(view, canEdit) {
     if (!/^(https?:\/\/|mailto:)/i.test(href.trim())) return toggleMark(schema.marks.link)(state, dispatch);
     return toggleMark(schema.marks.link, { href: href.trim() })(state, dispatch);
   };
+  // A new table: a header row and one data row of two columns, the cursor in its first cell.
+  const table = (state, dispatch) => {
+    if (isInTable(state)) return false;
+    const { table_row: row, table_cell: cell, table_header: header, paragraph } = schema.nodes;
+    const cells = (type) => [type.create(null, paragraph.create()), type.create(null, paragraph.create())];
+    const node = schema.nodes.table.create(null, [
+      row.create({ head: true }, cells(header)),
+      row.create(null, cells(cell)),
+    ]);
+    if (dispatch) {
+      const tr = state.tr.replaceSelectionWith(node);
+      let start = null;
+      tr.doc.descendants((child, pos) => {
+        if (child === node) start = pos;
+        return start === null;
+      });
+      // table > row > cell > paragraph: the first cell's text starts four positions in.
+      if (start !== null) tr.setSelection(TextSelection.near(tr.doc.resolve(start + 4)));
+      dispatch(tr.scrollIntoView());
+    }
+    return true;
+  };
   const buttons = [
     ["Bold", toggleMark(schema.marks.strong)],
     ["Italic", toggleMark(schema.marks.em)],
@@ -84,6 +115,11 @@ function toolbar(view, canEdit) {
     ["Quote", wrapIn(schema.nodes.blockquote)],
     ["Link", link],
     ["Footnote", toggleMark(schema.marks.footnote)],
+    ["Table", table],
+    ["Add row", addRowAfter],
+    ["Add column", addColumnAfter],
+    ["Delete row", deleteRow],
+    ["Delete column", deleteColumn],
     ["Undo", (state) => undo(state)],
     ["Redo", (state) => redo(state)],
   ];
@@ -142,6 +178,7 @@ function start(box) {
       schema,
       plugins: [
         ySyncPlugin(fragment),
+        tableEditing(),
         yCursorPlugin(provider.awareness, { cursorBuilder, selectionBuilder }),
         yUndoPlugin(),
         keymap({
@@ -155,8 +192,9 @@ function start(box) {
             return true;
           }),
           Enter: splitListItem(schema.nodes.list_item),
-          Tab: sinkListItem(schema.nodes.list_item),
-          "Shift-Tab": liftListItem(schema.nodes.list_item),
+          // In a table, Tab moves between cells; elsewhere it nests a list item.
+          Tab: chainCommands(goToNextCell(1), sinkListItem(schema.nodes.list_item)),
+          "Shift-Tab": chainCommands(goToNextCell(-1), liftListItem(schema.nodes.list_item)),
         }),
         keymap(baseKeymap),
       ],

@@ -1,6 +1,7 @@
 // The live editor's document shape. Node and mark names are what the server reads and writes
 // (shared_workspace/documents/live_content.py): change them together, or not at all.
 import { Schema } from "prosemirror-model";
+import { tableNodes } from "prosemirror-tables";
 
 const block = (tag) => ({
   content: "inline*",
@@ -8,6 +9,16 @@ const block = (tag) => ({
   parseDOM: [{ tag }],
   toDOM: () => [tag, 0],
 });
+// Tables as the report markup has them: rows of header or data cells (colspan / rowspan kept),
+// each cell holding blocks; a row remembers whether it belongs to the table's <thead>.
+const tables = tableNodes({ tableGroup: "block", cellContent: "block+", cellAttributes: {} });
+tables.table_row = {
+  ...tables.table_row,
+  attrs: { head: { default: false } },
+  parseDOM: [{ tag: "tr", getAttrs: (dom) => ({ head: dom.parentNode?.nodeName === "THEAD" }) }],
+  toDOM: () => ["tr", 0],
+};
+
 const simpleMark = (tag, also = []) => ({
   parseDOM: [{ tag }, ...also.map((t) => ({ tag: t }))],
   toDOM: () => [tag, 0],
@@ -50,6 +61,10 @@ export const schema = new Schema({
       parseDOM: [{ tag: "li" }],
       toDOM: () => ["li", 0],
     },
+    table: tables.table,
+    table_row: tables.table_row,
+    table_cell: tables.table_cell,
+    table_header: tables.table_header,
     text: { group: "inline" },
     hard_break: {
       inline: true,

@@ -21,8 +21,8 @@ from werkzeug.wrappers import Response
 
 from app.db import get_session
 from app.tenancy import get_or_404
-from shared_workspace.documents import live_content, live_service, service
 from shared_workspace.documents import live_protocol as wire
+from shared_workspace.documents import live_service, service
 from shared_workspace.documents.live_rooms import Hub
 from shared_workspace.documents.models import Document
 from shared_workspace.models import Workspace
@@ -72,8 +72,6 @@ def live_section(workspace_id: int, document_id: int, section_key: str) -> Respo
     )
     if body is None:
         abort(404)
-    if not live_content.live_editable(body):
-        abort(409)
     who = live_service.identity_of(current_user._get_current_object())
     target = live_service.Target(workspace.id, document.id, section_key)
     access = live_service.access(db, who, target)
@@ -96,8 +94,6 @@ def live_section(workspace_id: int, document_id: int, section_key: str) -> Respo
                 conn.close(refused.code, refused.reason)
     except ConnectionClosed:
         pass
-    except live_content.NotLiveEditable as exc:
-        _close(ws, wire.CLOSE_CHANGED, str(exc))
     except LookupError:
         _close(ws, wire.CLOSE_NOT_FOUND, "This section no longer exists")
     finally:

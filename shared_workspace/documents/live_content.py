@@ -2,9 +2,11 @@
 schema in ``frontend/live-editor/schema.js``), converted from and to the stored HTML.
 
 The mapping is one-to-one for what live mode edits: paragraphs, headings 2-4, bulleted and
-numbered lists, block quotes, line breaks, bold, italic, links, superscript, subscript and
-footnotes. Tables are not editable live (no Yjs binding edits them well): a section holding one
-stays on the form. HTML produced here always goes through ``richtext.clean_section`` before it
+numbered lists, block quotes, tables (prosemirror-tables' shape: rows, header and data cells
+with colspan and rowspan, each cell holding blocks; a row remembers whether it was in the
+table's ``<thead>``), line breaks, bold, italic, links, superscript, subscript and footnotes.
+A cell or list item holding one paragraph is written as that paragraph's text, as the form
+writes it. HTML produced here always goes through ``richtext.clean_section`` before it
 is stored, so a hostile editor can put nothing in a version that the form could not.
 """
 
@@ -30,10 +32,6 @@ _MARK_TAGS = {"strong": "strong", "b": "strong", "em": "em", "i": "em", "sub": "
 _HEADINGS = {"h2": 2, "h3": 3, "h4": 4}
 _BLOCKS = {"p", "h2", "h3", "h4", "ul", "ol", "blockquote", "table", "li"}
 _SPACES = re.compile(r"[ \t\n\r\f]+")
-
-
-class NotLiveEditable(ValueError):
-    """The section holds something the live editor cannot edit (a table)."""
 
 
 @dataclass
@@ -92,15 +90,8 @@ def _parse(html: str) -> _Node:
 # --- HTML to the editor's shape ------------------------------------------------------------
 
 
-def live_editable(html: str) -> bool:
-    """Whether the live editor can hold this (cleaned) body without losing anything."""
-    return "<table" not in html
-
-
 def fill(fragment: XmlFragment | XmlElement, html: str) -> None:
-    """Append the blocks of cleaned ``html`` to ``fragment`` (raises NotLiveEditable)."""
-    if not live_editable(html):
-        raise NotLiveEditable("Sections with tables are edited with the form")
+    """Append the blocks of cleaned ``html`` to ``fragment``."""
     _append_blocks(_Into(fragment), _parse(html).children, at_least_one=True)
 
 
@@ -148,13 +139,46 @@ def _append_blocks(into: _Into, nodes: Iterable[_Node | str], *, at_least_one: b
             quote = into.add(XmlElement("blockquote"))
             _append_blocks(_Into(quote), node.children, at_least_one=True)
         else:
-            raise NotLiveEditable("Sections with tables are edited with the form")
+            _append_table(into, node)
         count += 1
     flush()
     if at_least_one and count == 0:
         _append_textblock(into, "paragraph", {}, [])
         count = 1
     return count
+
+
+def _rows(node: _Node, head: bool = False) -> Iterator[tuple[_Node, bool]]:
+    for child in node.children:
+        if not isinstance(child, _Node):
+            continue
+        if child.tag == "tr":
+            yield child, head
+        elif child.tag in ("thead", "tbody"):
+            yield from _rows(child, child.tag == "thead")
+
+
+def _span(value: str) -> int:
+    return int(value) if value.isdigit() and 1 < int(value) <= 1000 else 1
+
+
+def _append_table(into: _Into, node: _Node) -> None:
+    table = into.add(XmlElement("table"))
+    rows = list(_rows(node))
+    if not rows:
+        rows = [(_Node("tr"), False)]
+    for tr, head in rows:
+        row = table.children.append(XmlElement("table_row", {"head": True} if head else None))
+        cells = [c for c in tr.children if isinstance(c, _Node) and c.tag in ("td", "th")]
+        for cell in cells or [_Node("td")]:
+            attrs = {
+                name: _span(cell.attrs.get(name, ""))
+                for name in ("colspan", "rowspan")
+                if _span(cell.attrs.get(name, "")) > 1
+            }
+            name = "table_header" if cell.tag == "th" else "table_cell"
+            element = row.children.append(XmlElement(name, attrs or None))
+            _append_blocks(_Into(element), cell.children, at_least_one=True)
 
 
 def _append_list(into: _Into, node: _Node) -> None:
@@ -257,19 +281,61 @@ def _element_html(node: Any) -> str:
         name = "ol" if tag == "ordered_list" else "ul"
         return f"<{name}>" + "".join(_element_html(c) for c in children) + f"</{name}>"
     if tag == "list_item":
-        parts = [_element_html(c) for c in children]
-        # One paragraph in an item is the item's own text, as the form writes it.
-        if children and isinstance(children[0], XmlElement) and children[0].tag == "paragraph":
-            paragraphs = sum(1 for c in children if getattr(c, "tag", "") == "paragraph")
-            if paragraphs == 1:
-                parts[0] = parts[0][len("<p>") : -len("</p>")]
-        return "<li>" + "".join(parts) + "</li>"
+        return "<li>" + _one_paragraph_bare(children) + "</li>"
     if tag == "blockquote":
         return "<blockquote>" + "".join(_element_html(c) for c in children) + "</blockquote>"
+    if tag == "table":
+        return _table_html(children)
+    if tag in ("table_cell", "table_header"):
+        name = "th" if tag == "table_header" else "td"
+        spans = "".join(
+            f' {attr}="{_cell_span(node, attr)}"'
+            for attr in ("colspan", "rowspan")
+            if _cell_span(node, attr) > 1
+        )
+        return f"<{name}{spans}>{_one_paragraph_bare(children)}</{name}>"
     if tag == "hard_break":
         return "<br>"
     # Unknown elements from a hostile editor: keep the words, drop the element.
     return "".join(_element_html(c) for c in children)
+
+
+def _cell_span(node: XmlElement, attr: str) -> int:
+    """A cell's colspan or rowspan as the editor set it (a number, maybe sent as 2.0 or "2")."""
+    value = node.attributes.get(attr)
+    if isinstance(value, bool) or value is None:
+        return 1
+    return _span(str(value).split(".")[0])
+
+
+def _one_paragraph_bare(children: list[Any]) -> str:
+    """The HTML of a list item's or cell's blocks; one paragraph there is the item's own text,
+    as the form writes it."""
+    parts = [_element_html(c) for c in children]
+    if children and isinstance(children[0], XmlElement) and children[0].tag == "paragraph":
+        paragraphs = sum(1 for c in children if getattr(c, "tag", "") == "paragraph")
+        if paragraphs == 1:
+            parts[0] = parts[0][len("<p>") : -len("</p>")]
+    return "".join(parts)
+
+
+def _table_html(rows: list[Any]) -> str:
+    """Rows grouped into <thead> and <tbody> as they were marked, in order."""
+    out, group = ["<table>"], ""
+    for row in rows:
+        if not isinstance(row, XmlElement) or str(row.tag) != "table_row":
+            continue
+        wanted = "thead" if row.attributes.get("head") in (True, "true") else "tbody"
+        if wanted != group:
+            if group:
+                out.append(f"</{group}>")
+            out.append(f"<{wanted}>")
+            group = wanted
+        out.append("<tr>" + "".join(_element_html(c) for c in row.children) + "</tr>")
+    if group:
+        out.append(f"</{group}>")
+    out.append("</table>")
+    return "".join(out)
 
 
 def _level(value: Any) -> int:

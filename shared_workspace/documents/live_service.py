@@ -138,9 +138,7 @@ def access(session: Session, who: Identity, target: Target) -> Access:
 
 
 def open_section(session: Session, document: Document, section_key: str) -> LiveSection:
-    """The live state of a section, created from the latest version's body on first use.
-
-    Raises live_content.NotLiveEditable for a body the live editor cannot hold."""
+    """The live state of a section, created from the latest version's body on first use."""
     row = _find(session, document.id, section_key)
     if row is not None:
         return row
@@ -274,10 +272,7 @@ def compact(session: Session, live_section_id: int) -> Compacted:
         head_body = _body(head.sections, section.section_key) or ""
     server_update = None
     before = doc.get_state()
-    try:
-        changed = live_content.apply_body(doc, head_body)
-    except live_content.NotLiveEditable as exc:
-        return Compacted(number, closed_reason=str(exc))
+    changed = live_content.apply_body(doc, head_body)
     if changed:
         server_update = doc.get_update(before)
         session.add(

@@ -97,3 +97,83 @@ def test_two_inspectorates_type_into_one_paragraph_live(
     finally:
         probation_context.close()
         prisons_context.close()
+
+
+CELLS = """() => {
+  const out = [];
+  window.liveEditor.view.state.doc.descendants((node) => {
+    if (node.type.name === "table_cell" || node.type.name === "table_header") {
+      out.push(node.textContent);
+      return false;
+    }
+    return true;
+  });
+  return out;
+}"""
+
+
+def _wait_for_cells(page: Any, wanted: list[str]) -> None:
+    """The cells of the editor's tables (its document, not the screen: others' cursor labels
+    are on the screen) until they are ``wanted``."""
+    seen: list[str] = []
+    for _ in range(50):
+        seen = page.evaluate(CELLS)
+        if seen == wanted:
+            return
+        page.wait_for_timeout(100)
+    raise AssertionError(f"cells {seen!r}, wanted {wanted!r}")
+
+
+def test_a_table_is_made_and_filled_in_live(browser: Any, live_server: str, e2e_app: Flask) -> None:
+    """The toolbar makes a table; Tab moves between its cells; the other inspectorate sees it
+    cell by cell, and the version the live text becomes holds it."""
+    assert e2e_app.test_cli_runner().invoke(args=["seed", "--demo"]).exit_code == 0
+    probation_context, prisons_context = browser.new_context(), browser.new_context()
+    errors: list[str] = []
+    try:
+        probation, prisons = probation_context.new_page(), prisons_context.new_page()
+        for page in (probation, prisons):
+            page.on("pageerror", lambda e: errors.append(str(e)))
+        _sign_in(probation, live_server, "lead.inspector@hmiprobation.example.gov.uk")
+        _sign_in(prisons, live_server, "lead.inspector@hmiprisons.example.gov.uk")
+        _open_summary(probation, live_server)
+        _open_summary(prisons, live_server)
+        _go_live(probation)
+        _go_live(prisons)
+
+        probation.keyboard.press("Enter")
+        probation.get_by_role("button", name="Table", exact=True).click()
+        for i, word in enumerate(("Area", "Rating", "Leadership", "Good")):
+            if i:
+                probation.keyboard.press("Tab")
+            probation.keyboard.type(word)
+        probation.get_by_role("button", name="Add row", exact=True).click()
+        probation.keyboard.press("Tab")
+        probation.keyboard.type("Partnership")
+
+        _wait_for_cells(prisons, ["Area", "Rating", "Leadership", "Good", "Partnership", ""])
+        # HMI Prisons fills in the empty cell.
+        prisons.get_by_test_id("live-editor").locator("td").nth(3).click()
+        prisons.keyboard.type("Requires improvement")
+        _wait_for_cells(
+            probation,
+            ["Area", "Rating", "Leadership", "Good", "Partnership", "Requires improvement"],
+        )
+
+        # Both leave: the live text becomes a version holding the table.
+        probation.goto(live_server + "/workspaces")
+        prisons.goto(live_server + "/workspaces")
+        _open_summary(prisons, live_server)
+        prisons.get_by_role("link", name="Back to the document").click()
+        table = prisons.locator("main table").filter(has_text="Partnership")
+        for _ in range(50):
+            if table.count():
+                break
+            prisons.wait_for_timeout(200)
+            prisons.reload()
+        expect(table.locator("th").first).to_have_text("Area")
+        expect(table.locator("td").nth(3)).to_have_text("Requires improvement")
+        assert errors == []
+    finally:
+        probation_context.close()
+        prisons_context.close()

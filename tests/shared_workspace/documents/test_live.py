@@ -24,6 +24,10 @@ BODIES = [
     '<blockquote><p>quoted</p></blockquote><p>a<br>b <span class="footnote">Source: HMICFRS'
     " data, 2024.</span> 1 &lt; 2</p>",
     "<p>x<sup>2</sup> H<sub>2</sub>O</p>",
+    '<table><thead><tr><th colspan="2">Area</th></tr></thead><tbody><tr><td rowspan="2">'
+    "<p>one</p><p>two</p></td><td>Good <strong>work</strong></td></tr><tr><td><ul><li>a</li>"
+    "</ul></td></tr></tbody></table><p>After the table.</p>",
+    "<table><tr><td>1</td><td></td></tr></table>",
     "",
     "just text, no markup",
 ]
@@ -37,9 +41,45 @@ def test_a_stored_body_survives_the_live_editor_unchanged(body: str) -> None:
     assert live_content.body_of(doc) == clean
 
 
-def test_sections_with_tables_stay_on_the_form() -> None:
-    with pytest.raises(live_content.NotLiveEditable):
-        live_content.seed_update("<table><tr><td>1</td></tr></table>")
+def test_tables_are_edited_live_cell_by_cell() -> None:
+    """A table typed into live: the header row stays in <thead>, spans are kept, and a cell
+    holding one paragraph is written as the form writes it."""
+    from pycrdt import XmlElement
+
+    body = richtext.clean_section(
+        "<table><thead><tr><th>Area</th><th>Rating</th></tr></thead>"
+        "<tbody><tr><td>Leadership</td><td>Good</td></tr></tbody></table>"
+    )
+    doc = Doc()
+    doc.apply_update(live_content.seed_update(body))
+    table = doc.get(live_content.FRAGMENT, type=XmlFragment).children[0]
+    assert str(table.tag) == "table"
+    head, row = list(table.children)
+    assert head.attributes.get("head") is True and str(head.children[0].tag) == "table_header"
+    rating = row.children[1].children[0].children[0]  # cell > paragraph > text
+    rating.insert(len(rating), " overall")
+    # The editor adds a row with a merged cell (prosemirror-tables' shape, numbers as sent).
+    added = table.children.append(XmlElement("table_row", {"head": False}))
+    cell = added.children.append(XmlElement("table_cell", {"colspan": 2.0, "rowspan": 1}))
+    cell.children.append(XmlElement("paragraph"))
+    assert live_content.body_of(doc) == (
+        "<table><thead><tr><th>Area</th><th>Rating</th></tr></thead><tbody><tr><td>Leadership"
+        '</td><td>Good overall</td></tr><tr><td colspan="2"></td></tr></tbody></table>'
+    )
+
+
+def test_hostile_table_attributes_are_not_stored() -> None:
+    from pycrdt import XmlElement, XmlText
+
+    doc = Doc()
+    table = doc.get(live_content.FRAGMENT, type=XmlFragment).children.append(XmlElement("table"))
+    row = table.children.append(XmlElement("table_row", {"head": "<script>"}))
+    cell = row.children.append(
+        XmlElement("table_cell", {"colspan": "2 onclick=alert(1)", "rowspan": 10**9})
+    )
+    cell.children.append(XmlElement("paragraph")).children.append(XmlText("x"))
+    body = live_content.body_of(doc)
+    assert body == "<table><tbody><tr><td>x</td></tr></tbody></table>"
 
 
 def test_a_hostile_editor_cannot_store_markup_the_form_could_not() -> None:
