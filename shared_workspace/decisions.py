@@ -287,6 +287,8 @@ def answer(
                 f"Confirm that {user.tenant.short_name}'s red lines are respected in this "
                 "draft before approving it: " + "; ".join(f"“{line}”" for line in lines)
             )
+    if approve:
+        _check_kind_rules(session, workspace, decision.kind)  # e.g. every CI quoted (§44)
     for previous in live_approvals(decision):
         if previous.tenant_id == user.tenant_id:
             previous.voided_at = utcnow()  # a later answer replaces the inspectorate's earlier one

@@ -44,12 +44,20 @@ class LetterInSchema(StrictSchema):
     addressee_email = fields.String(load_default="", validate=validate.Length(0, 320))
     title = fields.String(load_default="", validate=validate.Length(0, 300))
     body = fields.String(load_default="", validate=validate.Length(0, 200_000))
-    site_id = fields.Integer(strict=True, validate=validate.Range(1, 2**31 - 1), allow_none=True)
+    site_id = fields.Integer(
+        strict=True,
+        required=True,
+        validate=validate.Range(1, 2**31 - 1),
+        error_messages={
+            "required": "Choose the inspected site the letter is about (one letter per site "
+            "and addressee)"
+        },
+    )
 
 
 class LetterSchema(Schema):
     id = fields.Integer()
-    site_id = fields.Integer(allow_none=True)
+    site_id = fields.Integer()
     document_id = fields.Integer()
     addressee_name = fields.String()
     addressee_role = fields.String()
@@ -82,7 +90,16 @@ class StrategySchema(Schema):
     briefings = fields.String()
     post_publication = fields.String()
     subject_id = fields.Integer(allow_none=True)
+    press_notice_id = fields.Integer(allow_none=True)
     missing = fields.List(fields.String())
+
+
+class PressNoticeSchema(Schema):
+    document_id = fields.Integer(attribute="id")
+    title = fields.String()
+    kind = fields.String()
+    version = fields.Integer(attribute="head_number")
+    subject_id = fields.Integer()
 
 
 class CirculationInSchema(StrictSchema):
@@ -120,6 +137,7 @@ class ResponseDateSchema(StrictSchema):
 
 class SendSchema(Schema):
     kind = fields.String()
+    delivery = fields.String()
     sender = fields.Function(lambda s: s.sender.slug)
     recipient_name = fields.String()
     recipient_email = fields.String()
@@ -153,6 +171,7 @@ class RecommendationSchema(Schema):
     id = fields.Integer()
     number = fields.Integer()
     kind = fields.String()
+    priority = fields.Function(lambda r: tracker.PRIORITY[r.kind])
     text = fields.String()
     organisation = fields.String()
     responsible = fields.Function(lambda r: r.responsible.slug)
@@ -180,8 +199,7 @@ def list_letters(workspace_id: int) -> Response:
 def create_letter(workspace_id: int) -> Response:
     workspace = _workspace(workspace_id)
     data = parse_body(LetterInSchema())
-    site = _in(Site, workspace, data.pop("site_id")) if data.get("site_id") else None
-    data.pop("site_id", None)
+    site = _in(Site, workspace, data.pop("site_id"))
     with _checks():
         letter = letters.create_letter(get_session(), workspace, _me(), site=site, **data)
     return dump(LetterSchema(), letter, 201)
@@ -262,6 +280,21 @@ def save_strategy(workspace_id: int) -> Response:
     body = StrategySchema().dump(row)
     body["missing"] = media.missing_voices(get_session(), workspace)
     return _json(body)
+
+
+@api.post("/workspaces/<int:workspace_id>/media-strategy/press-notice")
+@operation(
+    summary="The lead drafts the press notice, a co-edited document (§45); idempotent",
+    tags=TAGS,
+    response=PressNoticeSchema,
+    status=201,
+    scope="write",
+)
+def draft_press_notice(workspace_id: int) -> Response:
+    workspace = _workspace(workspace_id)
+    with _checks():
+        document = media.draft_press_notice(get_session(), workspace, _me())
+    return dump(PressNoticeSchema(), document, 201)
 
 
 @api.get("/workspaces/<int:workspace_id>/circulations")
@@ -405,7 +438,8 @@ def respond(workspace_id: int, recommendation_id: int) -> Response:
 
 @api.post("/workspaces/<int:workspace_id>/recommendations/import")
 @operation(
-    summary="Import recommendations from CSV (text, organisation, measure, due); bad rows named",
+    summary="Import recommendations from CSV (text, organisation, measure, due, kind); bad rows "
+    "named",
     tags=TAGS,
     status=201,
     scope="write",
@@ -438,6 +472,7 @@ def import_recommendations(workspace_id: int) -> Response:
                     _me(),
                     text=row["text"],
                     organisation=row["organisation"],
+                    kind=row["kind"] or None,
                     measure=row.get("measure") or "",
                     due_on=date.fromisoformat(due) if due else None,
                 )
@@ -446,3 +481,7 @@ def import_recommendations(workspace_id: int) -> Response:
             continue
         added += 1
     return _json({"added": added, "problems": problems})
+
+
+# Registered here so the package's routes are all imported with this module.
+from shared_workspace.publication import circulations_api as _circulations_api  # noqa: E402, F401

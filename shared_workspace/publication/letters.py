@@ -52,15 +52,26 @@ def create_letter(
     addressee_email: str = "",
     site: Site | None = None,
 ) -> Letter:
-    """A letter (lead only): its body is a one-section document anyone may co-edit."""
+    """A letter (lead only) to one addressee at one inspected site: its body is a one-section
+    document anyone may co-edit. A second letter to the same addressee at the same site is
+    refused."""
     if user.tenant_id != workspace.lead_tenant_id:
         raise LetterError("Only the lead inspectorate drafts commissioning letters")
     if not addressee_name.strip():
         raise LetterError("Say who the letter is to", "addressee_name")
     if addressee_email:
         _check_email(addressee_email)
-    if site is not None and site.workspace_id != workspace.id:
+    # Letters are one per inspected site and addressee, and the six-week rule counts back
+    # from that site's fieldwork (§16): a letter without a site could never be checked.
+    if site is None:
+        raise LetterError(
+            "Choose the inspected site the letter is about: the six-week rule counts back "
+            "from its fieldwork (§16)",
+            "site_id",
+        )
+    if site.workspace_id != workspace.id:
         raise LetterError("That site is not part of this inspection", "site_id")
+    _refuse_duplicate(session, site, addressee_name, addressee_email)
     document = documents.create_document(
         session,
         workspace,
@@ -71,7 +82,7 @@ def create_letter(
     )
     letter = Letter(
         workspace_id=workspace.id,
-        site_id=site.id if site else None,
+        site_id=site.id,
         document_id=document.id,
         addressee_name=addressee_name.strip()[:200],
         addressee_role=addressee_role.strip()[:200],
@@ -81,6 +92,22 @@ def create_letter(
     session.add(letter)
     session.flush()
     return letter
+
+
+def _refuse_duplicate(session: Session, site: Site, name: str, email: str) -> None:
+    """One letter per site and addressee: the same name (ignoring case and spacing) or the
+    same email address at the same site is the same addressee."""
+    wanted_name = " ".join(name.split()).casefold()
+    wanted_email = email.strip().casefold()
+    for other in session.scalars(select(Letter).where(Letter.site_id == site.id)):
+        same_name = " ".join(other.addressee_name.split()).casefold() == wanted_name
+        same_email = bool(wanted_email) and other.addressee_email.casefold() == wanted_email
+        if same_name or same_email:
+            raise LetterError(
+                f"There is already a letter to {other.addressee_name} about {site.name} "
+                f"(“{other.title}”, {other.status}): edit that one instead of drafting another",
+                "addressee_name",
+            )
 
 
 def _check_email(address: str) -> None:
@@ -159,15 +186,20 @@ def send_blockers(
             + (", ".join(names) if names else "every inspectorate")
             + " have not authorised this version (§17)"
         )
-    if letter.site_id is not None:
-        site = session.get(Site, letter.site_id)
-        if site is not None and site.fieldwork_starts_on is not None:
-            latest = site.fieldwork_starts_on - LETTER_NOTICE
-            if send_on > latest:
-                reasons.append(
-                    f"fieldwork at {site.name} starts on {site.fieldwork_starts_on:%-d %B %Y}: "
-                    f"letters must go by {latest:%-d %B %Y}, six weeks before (§16)"
-                )
+    site = session.get(Site, letter.site_id)
+    if site is None or site.fieldwork_starts_on is None:
+        where = site.name if site is not None else "the letter's site"
+        reasons.append(
+            f"the fieldwork start date for {where} is not set, so the six-week rule (§16) "
+            "cannot be checked"
+        )
+    else:
+        latest = site.fieldwork_starts_on - LETTER_NOTICE
+        if send_on > latest:
+            reasons.append(
+                f"fieldwork at {site.name} starts on {site.fieldwork_starts_on:%-d %B %Y}: "
+                f"letters must go by {latest:%-d %B %Y}, six weeks before (§16)"
+            )
     if not letter.addressee_email:
         reasons.append(f"there is no email address for {letter.addressee_name}")
     if letter.status in ("sending", "sent"):
@@ -303,10 +335,9 @@ def deliver_letter(session: Session, letter_id: int, tenant_id: int, user_id: in
         utcnow(),
         f"handed over as {message_id}",
     )
-    if letter.site_id is not None:
-        site = session.get(Site, letter.site_id)
-        if site is not None and site.letters_sent_on is None:
-            site.letters_sent_on = letter.dated_on
+    site = session.get(Site, letter.site_id)
+    if site is not None and site.letters_sent_on is None:
+        site.letters_sent_on = letter.dated_on
     session.flush()
     return "sent"
 

@@ -4,6 +4,7 @@ readers and the inspected body for factual accuracy (§39, §41; `000`: ten work
 from __future__ import annotations
 
 from datetime import date
+from html import escape
 from typing import Any
 
 from sqlalchemy import select
@@ -11,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from app.workdays import add_working_days, is_working_day
 from shared_workspace import decisions
+from shared_workspace.documents import service as documents
 from shared_workspace.documents.models import Document
 from shared_workspace.models import Subject, Workspace
 from shared_workspace.publication.models import Circulation, MediaStrategy
@@ -75,6 +77,52 @@ def save_strategy(
         decisions.update_subject(session, subject, _content(row), user)
     session.flush()
     return row
+
+
+def press_notice(session: Session, workspace: Workspace) -> Document | None:
+    """The press notice document the media strategy links to, if the lead has drafted it."""
+    row = strategy(session, workspace)
+    if row is None or row.press_notice_id is None:
+        return None
+    return session.get(Document, row.press_notice_id)
+
+
+def draft_press_notice(session: Session, workspace: Workspace, user: User) -> Document:
+    """The lead drafts the press notice (§45) as a co-edited document linked to the media
+    strategy, with a section for each participating inspectorate's chief inspector quote;
+    asking again returns the same document."""
+    if user.tenant_id != workspace.lead_tenant_id:
+        raise MediaError(
+            "The lead inspectorate drafts the press notice; contribute by editing it (§45)"
+        )
+    existing = press_notice(session, workspace)
+    if existing is not None:
+        return existing
+    row = strategy(session, workspace) or save_strategy(session, workspace, user, {})
+    sections = [
+        {"key": "notice", "title": "Press notice", "body": f"<p>{escape(workspace.title)}</p>"}
+    ]
+    for participant in workspace.participants:
+        tenant = participant.tenant
+        sections.append(
+            {
+                "key": f"quote-{tenant.slug}",
+                "title": f"Quote: {tenant.name}",
+                "body": "<p>The chief inspector's quote.</p>",
+            }
+        )
+    sections.append({"key": "notes", "title": "Notes to editors", "body": "<p></p>"})
+    document = documents.create_document(
+        session,
+        workspace,
+        user,
+        kind="press_notice",
+        title=f"Press notice: {workspace.title}"[:300],
+        sections=sections,
+    )
+    row.press_notice_id = document.id
+    session.flush()
+    return document
 
 
 def missing_voices(session: Session, workspace: Workspace) -> list[str]:

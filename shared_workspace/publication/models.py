@@ -19,7 +19,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.db import Base, utcnow
-from tenants.models import Tenant
+from tenants.models import Tenant, User
 
 
 def _in(values: Any, name: str) -> CheckConstraint:
@@ -37,7 +37,7 @@ class Letter(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id"), index=True)
-    site_id: Mapped[int | None] = mapped_column(ForeignKey("workspace_sites.id"))
+    site_id: Mapped[int] = mapped_column(ForeignKey("workspace_sites.id"))
     document_id: Mapped[int] = mapped_column(ForeignKey("documents.id"))
     addressee_name: Mapped[str] = mapped_column(String(200))
     addressee_role: Mapped[str] = mapped_column(String(200), default="")
@@ -50,7 +50,12 @@ class Letter(Base):
     delivery: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
-    __table_args__ = (_in(("draft", "sending", "sent", "failed"), "status"),)
+    __table_args__ = (
+        _in(("draft", "sending", "sent", "failed"), "status"),
+        # One letter per inspected site and addressee (the service also compares names
+        # ignoring case, and email addresses).
+        UniqueConstraint("site_id", "addressee_name"),
+    )
 
 
 class Circulation(Base):
@@ -80,6 +85,41 @@ class Circulation(Base):
     )
 
 
+class CirculationComment(Base):
+    """One comment a critical reader or the inspected body made on a circulated draft, and
+    the inspection team's response to it (§39, §41)."""
+
+    __tablename__ = "circulation_comments"
+    __workspace_scoped__ = True
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id"), index=True)
+    circulation_id: Mapped[int] = mapped_column(ForeignKey("circulations.id"), index=True)
+    text: Mapped[str] = mapped_column(Text)
+    #: Who made the comment, e.g. "Ann Bell, Governor, HMP Manchester".
+    source: Mapped[str] = mapped_column(String(300))
+    #: Where in the draft it points: a section, paragraph or page.
+    reference: Mapped[str] = mapped_column(String(300), default="")
+    received_on: Mapped[date] = mapped_column(Date)
+    recorded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
+    #: The team's answer: accepted (the draft changes), partially accepted or not accepted.
+    outcome: Mapped[str | None] = mapped_column(String(20))
+    response: Mapped[str] = mapped_column(Text, default="")
+    responded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    responded_at: Mapped[datetime | None]
+
+    recorded_by: Mapped[User] = relationship(lazy="joined", foreign_keys=[recorded_by_id])
+    responded_by: Mapped[User | None] = relationship(lazy="joined", foreign_keys=[responded_by_id])
+
+    __table_args__ = (
+        CheckConstraint(
+            "outcome IS NULL OR outcome IN ('accepted', 'partially_accepted', 'not_accepted')",
+            name="known_outcome",
+        ),
+    )
+
+
 class MediaStrategy(Base):
     """The consolidated media strategy, one per inspection, agreed jointly (§44-47)."""
 
@@ -97,6 +137,9 @@ class MediaStrategy(Base):
     briefings: Mapped[str] = mapped_column(Text, default="")
     post_publication: Mapped[str] = mapped_column(Text, default="")
     subject_id: Mapped[int | None] = mapped_column(ForeignKey("decision_subjects.id"))
+    #: The press notice: a co-edited document the lead drafts with everyone's contributions
+    #: (§45); its own press-materials decision agrees it.
+    press_notice_id: Mapped[int | None] = mapped_column(ForeignKey("documents.id"))
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
     __table_args__ = (

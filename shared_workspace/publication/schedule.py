@@ -7,7 +7,9 @@ job sends what is due through the mail backend."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, time
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from email.message import EmailMessage
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
@@ -17,6 +19,7 @@ from app.db import set_context, utcnow
 from app.jobs import job, periodic
 from app.mail import MailError, get_mailer, new_message
 from app.workdays import add_working_days
+from shared_workspace import decisions
 from shared_workspace.models import Workspace
 from shared_workspace.publication.models import ScheduledSend
 from shared_workspace.stakeholders.models import Nomination, Recipient
@@ -73,12 +76,22 @@ def build(session: Session, workspace: Workspace) -> list[ScheduledSend]:
     for recipient in recipients:
         nominated_by = sources[recipient.id]
         if recipient.category == "sponsoring_department":
-            # Each inspectorate that sends embargoed copies does so to the sponsoring
-            # department it nominated (HMI Prisons, HMI Probation, HMCPSI; not HMICFRS).
-            for tenant_id in sorted(nominated_by):
-                tenant: Tenant | None = tenants.get(tenant_id)
-                if tenant is not None and tenant.embargoed_copy:
-                    add("embargoed_copy", tenant_id, recipient, embargo_on)
+            # An inspectorate whose policy says so (HMI Prisons, HMI Probation, HMCPSI; not
+            # HMICFRS) sends an embargoed copy to the sponsoring department it nominated. A
+            # person two of them nominated gets one copy (§43): from the list's sender for
+            # them when that inspectorate sends embargoed copies, else the first that does.
+            senders = [
+                tenant_id
+                for tenant_id in sorted(nominated_by)
+                if (tenant := tenants.get(tenant_id)) is not None and tenant.embargoed_copy
+            ]
+            if senders:
+                sender = (
+                    recipient.sender_tenant_id
+                    if recipient.sender_tenant_id in senders
+                    else senders[0]
+                )
+                add("embargoed_copy", sender, recipient, embargo_on)
         if recipient.category == "inspected_body":
             add("press_notice", workspace.lead_tenant_id, recipient, press_on)
         add("publication", recipient.sender_tenant_id, recipient, publication)
@@ -119,6 +132,68 @@ LABELS = {
 }
 
 
+@dataclass(frozen=True)
+class CalendarDay:
+    day: date
+    #: In the month being shown (days of the neighbouring months pad the first and last week).
+    in_month: bool
+    #: Why it is not a working day: "Saturday", "Sunday" or the bank holiday's name.
+    closed: str | None
+    sends: tuple[tuple[str, int], ...]
+    publication: bool
+
+
+@dataclass(frozen=True)
+class CalendarMonth:
+    first: date
+    weeks: list[list[CalendarDay]]
+
+
+def calendar(workspace: Workspace, rows: list[ScheduledSend]) -> list[CalendarMonth]:
+    """Month grids (Monday first) from the first send to publication: per day, how many of
+    each kind of send go, with weekends and England and Wales bank holidays marked."""
+    import calendar as stdlib_calendar
+
+    from app.workdays import bank_holiday_name
+
+    days = [r.send_on for r in rows]
+    if workspace.publication_date:
+        days.append(workspace.publication_date)
+    if not days:
+        return []
+    counts: dict[date, dict[str, int]] = {}
+    for row in rows:
+        per_kind = counts.setdefault(row.send_on, {})
+        per_kind[row.kind] = per_kind.get(row.kind, 0) + 1
+    months = []
+    year, month = min(days).year, min(days).month
+    last = max(days)
+    grid = stdlib_calendar.Calendar(firstweekday=0)
+    while (year, month) <= (last.year, last.month):
+        weeks = []
+        for week in grid.monthdatescalendar(year, month):
+            weeks.append(
+                [
+                    CalendarDay(
+                        day=day,
+                        in_month=day.month == month,
+                        closed=bank_holiday_name(day)
+                        or (day.strftime("%A") if day.weekday() >= 5 else None),
+                        sends=tuple(
+                            (kind, counts[day][kind])
+                            for kind in LABELS
+                            if kind in counts.get(day, {})
+                        ),
+                        publication=day == workspace.publication_date,
+                    )
+                    for day in week
+                ]
+            )
+        months.append(CalendarMonth(date(year, month, 1), weeks))
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return months
+
+
 def ics(workspace: Workspace, rows: list[ScheduledSend]) -> bytes:
     """The schedule as an iCalendar file: one all-day event per date and kind of send."""
     from icalendar import Calendar, Event
@@ -134,6 +209,7 @@ def ics(workspace: Workspace, rows: list[ScheduledSend]) -> bytes:
         event.add("uid", f"{workspace.id}-{kind}-{day.isoformat()}@cjji.example.gov.uk")
         event.add("summary", f"{LABELS[kind]}: {workspace.title} ({len(sends)})")
         event.add("dtstart", day)
+        event.add("dtend", day + timedelta(days=1))
         event.add("dtstamp", datetime.combine(day, time(9), LONDON))
         names = [f"{s.recipient_name} <{s.recipient_email}>" for s in sends]
         event.add("description", "\n".join(names))
@@ -143,6 +219,7 @@ def ics(workspace: Workspace, rows: list[ScheduledSend]) -> bytes:
         event.add("uid", f"{workspace.id}-publication@cjji.example.gov.uk")
         event.add("summary", f"Publication: {workspace.title}")
         event.add("dtstart", workspace.publication_date)
+        event.add("dtend", workspace.publication_date + timedelta(days=1))
         event.add("dtstamp", datetime.combine(workspace.publication_date, time(9), LONDON))
         calendar.add_component(event)
     return calendar.to_ical()
@@ -174,6 +251,12 @@ def send_due(session: Session, today: date | None = None) -> int:
                 f"{LABELS[row.kind]}: {workspace.title}",
                 _text(row, workspace),
             )
+            if row.kind == "press_notice":
+                waiting = _attach_press_notice(session, workspace, message)
+                if waiting:
+                    # Kept scheduled: it goes on the next run after the notice is agreed.
+                    row.delivery = waiting
+                    continue
             try:
                 row.delivery = mailer.send(message)
             except MailError as exc:
@@ -184,6 +267,36 @@ def send_due(session: Session, today: date | None = None) -> int:
         session.flush()
     set_context(session, tenant_id=None)
     return sent
+
+
+def _attach_press_notice(session: Session, workspace: Workspace, message: EmailMessage) -> str:
+    """Attach the agreed press notice as a PDF; or say why it cannot go yet (it is drafted by
+    the lead and agreed by every inspectorate first: principle 8, §45)."""
+    from shared_workspace.documents import exports
+    from shared_workspace.documents.models import DocumentVersion
+    from shared_workspace.publication.media import press_notice
+
+    document = press_notice(session, workspace)
+    if document is None:
+        return "waiting: the lead has not drafted the press notice (publication page)"
+    decision = decisions.agreed_decision(session, workspace, "press_materials")
+    if decision is None or decision.subject_id != document.subject_id:
+        return "waiting: every inspectorate must agree the press notice first (§45)"
+    version = session.scalar(
+        select(DocumentVersion).where(
+            DocumentVersion.document_id == document.id,
+            DocumentVersion.number == document.head_number,
+        )
+    )
+    assert version is not None
+    html = exports.render_html(workspace, document, version, draft=False)
+    message.add_attachment(
+        exports.to_pdf(html),
+        maintype="application",
+        subtype="pdf",
+        filename=f"press-notice-{workspace.id}.pdf",
+    )
+    return ""
 
 
 def _text(row: ScheduledSend, workspace: Workspace) -> str:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from datetime import date
 from typing import Any
 
@@ -24,9 +24,22 @@ STATUSES = {
     "rejected": "Rejected",
     "update": "Progress update",
 }
+#: Recommendations (concerns when HMI Prisons leads) come first; issues to address are
+#: recorded alongside them with lower priority (`000`).
+PRIORITY = {"recommendation": "priority", "concern": "priority", "issue_to_address": "lower"}
+KIND_NAMES = {
+    "recommendation": "recommendation",
+    "recommendations": "recommendation",
+    "concern": "concern",
+    "concerns": "concern",
+    "issue to address": "issue_to_address",
+    "issues to address": "issue_to_address",
+    "issue_to_address": "issue_to_address",
+}
 COLUMNS = [
     "number",
     "kind",
+    "priority",
     "recommendation",
     "organisation",
     "responsible",
@@ -132,13 +145,11 @@ def respond(
 def rows(
     session: Session, workspace_id: int
 ) -> list[tuple[Recommendation, list[RecommendationResponse]]]:
-    """Every recommendation with its responses, in number order (two queries)."""
-    items = list(
-        session.scalars(
-            select(Recommendation)
-            .where(Recommendation.workspace_id == workspace_id)
-            .order_by(Recommendation.number)
-        )
+    """Every recommendation with its responses: recommendations (or concerns) in number
+    order, then the lower-priority issues to address (two queries)."""
+    items = sorted(
+        session.scalars(select(Recommendation).where(Recommendation.workspace_id == workspace_id)),
+        key=lambda r: (PRIORITY[r.kind] != "priority", r.number),
     )
     responses: dict[int, list[RecommendationResponse]] = {}
     for response in session.scalars(
@@ -156,6 +167,7 @@ def _flat(item: Recommendation, responses: Sequence[RecommendationResponse]) -> 
     return [
         item.number,
         item.kind.replace("_", " "),
+        PRIORITY[item.kind],
         item.text,
         item.organisation,
         item.responsible.short_name,
@@ -198,8 +210,9 @@ def to_xlsx(
     return buffer.getvalue()
 
 
-def parse_import(text: str) -> tuple[list[Mapping[str, str]], list[str]]:
-    """Recommendations from CSV (text, organisation, measure, due); malformed rows named."""
+def parse_import(text: str) -> tuple[list[dict[str, str]], list[str]]:
+    """Recommendations from CSV (text, organisation, measure, due, and optionally kind:
+    recommendation, concern or issue to address); malformed rows named, never guessed."""
     reader = csv.DictReader(io.StringIO(text))
     if not reader.fieldnames or not {"text", "organisation"} <= set(reader.fieldnames):
         return [], ["The first row must name the columns text, organisation, measure, due"]
@@ -208,6 +221,13 @@ def parse_import(text: str) -> tuple[list[Mapping[str, str]], list[str]]:
         if not (row.get("text") or "").strip() or not (row.get("organisation") or "").strip():
             problems.append(f"line {line}: text and organisation are needed")
             continue
+        named = " ".join((row.get("kind") or "").split()).casefold()
+        if named and named not in KIND_NAMES:
+            problems.append(
+                f"line {line}: kind must be recommendation, concern or issue to address, "
+                f"not {row['kind']!r}"
+            )
+            continue
         due = (row.get("due") or "").strip()
         if due:
             try:
@@ -215,5 +235,5 @@ def parse_import(text: str) -> tuple[list[Mapping[str, str]], list[str]]:
             except ValueError:
                 problems.append(f"line {line}: due must be a date like 2027-03-31, not {due!r}")
                 continue
-        good.append(row)
+        good.append({**row, "kind": KIND_NAMES.get(named, "")})
     return good, problems

@@ -16,7 +16,7 @@ from app.tenancy import get_or_404
 from shared_workspace import decisions
 from shared_workspace.documents.models import Document
 from shared_workspace.models import Site, Workspace
-from shared_workspace.publication import letters, media, schedule, tracker
+from shared_workspace.publication import circulations, letters, media, schedule, tracker
 from shared_workspace.publication.models import Letter, Recommendation
 from shared_workspace.views import bp
 from tenants.login import public
@@ -90,13 +90,16 @@ def letter_register(workspace_id: int) -> str | Response:
         }
         for letter in rows
     }
-    sites = db.scalars(select(Site).where(Site.workspace_id == workspace.id).order_by(Site.name))
+    sites = list(
+        db.scalars(select(Site).where(Site.workspace_id == workspace.id).order_by(Site.name))
+    )
     return render_template(
         "publication/letters.html",
         workspace=workspace,
         letters=rows,
         state=state,
-        sites=list(sites),
+        sites=sites,
+        site_names={site.id: site.name for site in sites},
         is_lead=me.tenant_id == workspace.lead_tenant_id,
     )
 
@@ -157,6 +160,11 @@ def publication(workspace_id: int) -> str | Response:
                     },
                 )
                 flash("Media strategy saved", "success")
+            elif action == "press_notice":
+                notice = media.draft_press_notice(db, workspace, me)
+                return redirect(
+                    url_for("workspaces.document", workspace_id=workspace.id, document_id=notice.id)
+                )
             elif action == "schedule":
                 if me.tenant_id != workspace.lead_tenant_id:
                     raise schedule.ScheduleError("Only the lead inspectorate builds the schedule")
@@ -194,6 +202,7 @@ def publication(workspace_id: int) -> str | Response:
         "publication/publication.html",
         workspace=workspace,
         strategy=media.strategy(db, workspace),
+        press_notice=media.press_notice(db, workspace),
         missing=media.missing_voices(db, workspace),
         sends=schedule.schedule(db, workspace),
         labels=schedule.LABELS,
@@ -201,8 +210,23 @@ def publication(workspace_id: int) -> str | Response:
         if workspace.publication_date
         else None,
         circulations=media.circulations(db, workspace),
+        comment_counts=circulations.open_counts(db, workspace),
         documents=documents,
         is_lead=me.tenant_id == workspace.lead_tenant_id,
+    )
+
+
+@bp.get("/<int:workspace_id>/publication/calendar")
+def publication_calendar(workspace_id: int) -> str:
+    """The distribution schedule as month grids, weekends and bank holidays marked."""
+    db = get_session()
+    workspace = get_or_404(db, Workspace, workspace_id)
+    rows = schedule.schedule(db, workspace)
+    return render_template(
+        "publication/calendar.html",
+        workspace=workspace,
+        months=schedule.calendar(workspace, rows),
+        labels=schedule.LABELS,
     )
 
 
@@ -317,3 +341,7 @@ def public_tracker(workspace_id: int) -> str:
         statuses=tracker.STATUSES,
         public=True,
     )
+
+
+# Registered here so the package's pages are all imported with this module.
+from shared_workspace.publication import circulation_views as _circulation_views  # noqa: E402, F401

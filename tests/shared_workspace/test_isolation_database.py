@@ -105,13 +105,18 @@ SEEDS = {
     " left_id, right_id, same, tenant_id, decided_by_id, decided_at) SELECT %(ws)s, min(id),"
     " max(id), false, %(t)s, %(u)s, now() FROM stakeholder_nominations"
     " WHERE workspace_id = %(ws)s",
-    "letters": "INSERT INTO letters (workspace_id, document_id, addressee_name, addressee_role,"
-    " addressee_email, title, status, delivery, created_at) SELECT %(ws)s, id, 'a', '', '', 't',"
+    "letters": "INSERT INTO letters (workspace_id, site_id, document_id, addressee_name,"
+    " addressee_role, addressee_email, title, status, delivery, created_at) SELECT %(ws)s,"
+    " (SELECT id FROM workspace_sites WHERE workspace_id = %(ws)s LIMIT 1), id, 'a', '', '', 't',"
     " 'draft', '', now() FROM documents WHERE workspace_id = %(ws)s LIMIT 1",
     "circulations": "INSERT INTO circulations (workspace_id, document_id, version_number,"
     " recipient, organisation, kind, scope, sent_on, working_days, due_on) SELECT %(ws)s, id, 1,"
     " 'r', '', 'critical_reader', 'factual_accuracy', '2030-01-01', 10, '2030-01-15' FROM"
     " documents WHERE workspace_id = %(ws)s LIMIT 1",
+    "circulation_comments": "INSERT INTO circulation_comments (workspace_id, circulation_id,"
+    " text, source, reference, received_on, recorded_by_id, recorded_at, response) SELECT"
+    " %(ws)s, id, 'c', 's', '', '2030-01-02', %(u)s, now(), '' FROM circulations"
+    " WHERE workspace_id = %(ws)s LIMIT 1",
     "media_strategies": "INSERT INTO media_strategies (workspace_id, launch, key_messages,"
     " quoted_tenant_ids, interview_bids, spokespeople, briefings, post_publication, updated_at)"
     " VALUES (%(ws)s, 'soft', '', '[]', 'lead_only', '', '', '', now())",
@@ -170,6 +175,7 @@ ORDER = [
     "stakeholder_match_decisions",
     "letters",
     "circulations",
+    "circulation_comments",
     "media_strategies",
     "scheduled_sends",
     "recommendations",

@@ -88,6 +88,7 @@ FOREIGN_IDS: dict[str, Callable[[Session, Any], int]] = {
     "nomination_id": lambda session, b: b["nomination"].id,
     "letter_id": lambda session, b: b["letter"].id,
     "circulation_id": lambda session, b: b["circulation"].id,
+    "accuracy_comment_id": lambda session, b: b["accuracy_comment"].id,
     "recommendation_id": lambda session, b: b["recommendation"].id,
     "evidence_id": lambda session, b: b["evidence"].id,
     "file_id": lambda session, b: b["file"].id,
@@ -161,7 +162,9 @@ def _foreign_workspace(session: Session, tenant_b, b_admin) -> dict[str, Any]:  
     )
     documents = _foreign_documents(session, workspace, b_admin)
     stakeholders = _foreign_stakeholders(session, workspace, b_admin)
-    stakeholders.update(_foreign_publication(session, workspace, b_admin, documents["document"]))
+    stakeholders.update(
+        _foreign_publication(session, workspace, b_admin, documents["document"], site)
+    )
     return {
         **documents,
         **stakeholders,
@@ -279,11 +282,11 @@ def _foreign_documents(session: Session, workspace, b_admin) -> dict[str, Any]: 
     }
 
 
-def _foreign_publication(session: Session, workspace, b_admin, document) -> dict[str, Any]:  # type: ignore[no-untyped-def]
-    """Tenant B's letter, a draft circulation and a recommendation."""
+def _foreign_publication(session: Session, workspace, b_admin, document, site) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+    """Tenant B's letter, a draft circulation with a comment and a recommendation."""
     from datetime import date
 
-    from shared_workspace.publication import letters, media, tracker
+    from shared_workspace.publication import circulations, letters, media, tracker
 
     letter = letters.create_letter(
         session,
@@ -293,6 +296,7 @@ def _foreign_publication(session: Session, workspace, b_admin, document) -> dict
         title=f"{SECRET} inspection",
         body=f"<p>{SECRET}</p>",
         addressee_email="zz-secret@tenant-b.example.gov.uk",
+        site=site,
     )
     circulation = media.circulate(
         session,
@@ -300,7 +304,7 @@ def _foreign_publication(session: Session, workspace, b_admin, document) -> dict
         b_admin,
         document=document,
         recipient=f"{SECRET} reader",
-        sent_on=date(2030, 1, 7),
+        sent_on=date(2026, 1, 5),
     )
     recommendation = tracker.add(
         session,
@@ -311,7 +315,20 @@ def _foreign_publication(session: Session, workspace, b_admin, document) -> dict
         measure="x",
         due_on=date(2031, 1, 1),
     )
-    return {"letter": letter, "circulation": circulation, "recommendation": recommendation}
+    accuracy_comment = circulations.add_comment(
+        session,
+        workspace,
+        circulation,
+        b_admin,
+        text=f"{SECRET} comment",
+        received_on=date(2026, 1, 6),
+    )
+    return {
+        "letter": letter,
+        "circulation": circulation,
+        "accuracy_comment": accuracy_comment,
+        "recommendation": recommendation,
+    }
 
 
 def _foreign_stakeholders(session: Session, workspace, b_admin) -> dict[str, Any]:  # type: ignore[no-untyped-def]
