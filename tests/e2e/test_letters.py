@@ -43,8 +43,13 @@ def test_the_last_authority_makes_a_letter_sendable_and_it_is_sent(
         lead = _sign_in(context, live_server, "lead.inspector@hmiprobation.example.gov.uk")
         _open(lead, live_server, "Letters")
         lead.get_by_label("Addressee").fill("Omar Khan")
-        lead.get_by_label("Their role").fill("Chief Constable")
-        lead.get_by_label("Their email address").fill("omar.khan@police.example.uk")
+        lead.get_by_label("Their role").fill("Head of the probation delivery unit")
+        lead.get_by_label("Their email address").fill("omar.khan@probation.example.gov.uk")
+        # One letter per inspected site and addressee: the six-week rule counts back from
+        # this site's fieldwork (ten weeks away in the demo).
+        site = lead.get_by_label("Inspected site")
+        unit = site.locator("option", has_text="Greater Manchester probation delivery unit")
+        site.select_option(value=unit.get_attribute("value"))
         lead.get_by_label("Letter", exact=True).fill(
             "We will inspect how police use release information."
         )
@@ -52,7 +57,9 @@ def test_the_last_authority_makes_a_letter_sendable_and_it_is_sent(
         row = lead.get_by_role("table", name="Letter register").get_by_role(
             "row", name=re.compile("Omar Khan")
         )
+        expect(row).to_contain_text("Site: Greater Manchester probation delivery unit")
         expect(row).to_contain_text("Cannot be sent yet")
+        expect(row).to_contain_text("have not authorised this version (§17)")
         assert_accessible(lead)
     finally:
         context.close()
@@ -91,4 +98,4 @@ def test_the_last_authority_makes_a_letter_sendable_and_it_is_sent(
         context.close()
     messages = sorted(outbox.glob("*.eml"))
     assert len(messages) == before + 1
-    assert b"omar.khan@police.example.uk" in messages[-1].read_bytes()
+    assert b"omar.khan@probation.example.gov.uk" in messages[-1].read_bytes()
