@@ -11,6 +11,7 @@ from email.message import EmailMessage
 from email_validator import EmailNotValidError, validate_email
 from flask import render_template
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.clock import clock
@@ -89,8 +90,17 @@ def create_letter(
         addressee_email=addressee_email.strip()[:320],
         title=title.strip()[:300] or workspace.title,
     )
-    session.add(letter)
-    session.flush()
+    try:
+        # Two people drafting the same letter at once: the unique constraint decides.
+        with session.begin_nested():
+            session.add(letter)
+            session.flush()
+    except IntegrityError:
+        raise LetterError(
+            f"There is already a letter to {letter.addressee_name} about {site.name}: edit that "
+            "one instead of drafting another",
+            "addressee_name",
+        ) from None
     return letter
 
 

@@ -247,3 +247,56 @@ def test_the_letter_pdf_names_addressee_title_and_every_chief_inspector(
     assert "Ann Bell" in xml and "Joint inspection of resettlement" in xml
     assert all(name in xml for name in CHIEFS.values())
     assert clock.today()  # the letter is dated today until it is sent
+
+
+def test_a_duplicate_that_slips_past_the_check_is_refused_by_the_database(
+    trio, workspace, monkeypatch
+) -> None:
+    from shared_workspace.publication import letters as service
+
+    lead = trio[0]
+    prison = site(lead, workspace, FIELDWORK)
+    letter(lead, workspace, prison)
+    documents = lead.call("GET", f"/api/v1/workspaces/{workspace}/documents").get_json()
+    # As if a second writer had passed the check at the same moment as the first.
+    monkeypatch.setattr(service, "_refuse_duplicate", lambda *args: None)
+    raced = lead.call(
+        "POST",
+        f"/api/v1/workspaces/{workspace}/letters",
+        {"addressee_name": "Ann Bell", "site_id": prison},
+    )
+    assert raced.status_code == 422
+    assert raced.get_json()["errors"]["addressee_name"] == [
+        "There is already a letter to Ann Bell about HMP Manchester: edit that one instead of "
+        "drafting another"
+    ]
+    assert len(lead.call("GET", f"/api/v1/workspaces/{workspace}/letters").get_json()) == 1
+    after = lead.call("GET", f"/api/v1/workspaces/{workspace}/documents").get_json()
+    assert len(after) == len(documents)  # the refused letter's document was not kept
+
+
+def test_the_letters_page_asks_for_the_site_and_refuses_a_second_letter(
+    app: Flask, trio, workspace
+) -> None:
+    lead = trio[0]
+    prison = site(lead, workspace, FIELDWORK)
+    browser = app.test_client()
+    sign_in(browser, lead.user)
+    page = f"/workspaces/{workspace}/letters"
+    form = {
+        "action": "create",
+        "addressee_name": "Ann Bell",
+        "addressee_email": "ann.bell@justice.gov.uk",
+        "body": "We will inspect.",
+    }
+    html = browser.get(page).get_data(as_text=True)
+    assert "Inspected site" in html and "HMP Manchester (fieldwork from 1 March 2027)" in html
+    no_site = browser.post(page, data=form, follow_redirects=True).get_data(as_text=True)
+    assert "Choose the inspected site the letter is about" in no_site
+    assert browser.post(page, data={**form, "site_id": prison}).status_code == 302
+    twice = browser.post(page, data={**form, "site_id": prison}, follow_redirects=True)
+    assert "There is already a letter to Ann Bell about HMP Manchester" in twice.get_data(
+        as_text=True
+    )
+    register = browser.get(page).get_data(as_text=True)
+    assert register.count("Site: HMP Manchester") == 1

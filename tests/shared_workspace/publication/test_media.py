@@ -120,3 +120,23 @@ def test_the_press_notice_is_a_co_edited_document_the_lead_drafts(trio, workspac
     )
     assert saved.status_code == 200, saved.get_json()
     assert saved.get_json()["version"] == 2
+
+
+def test_the_lead_drafts_the_press_notice_from_the_publication_page(app, trio, workspace) -> None:
+    from tests.tenants.fixtures import sign_in
+
+    lead, prisons, _cfrs = trio
+    other = app.test_client()
+    sign_in(other, prisons.user)
+    page = other.get(f"/workspaces/{workspace}/publication").get_data(as_text=True)
+    assert "Draft the press notice" not in page and "has not drafted it yet" in page
+    browser = app.test_client()
+    sign_in(browser, lead.user)
+    drafted = browser.post(f"/workspaces/{workspace}/publication", data={"action": "press_notice"})
+    assert drafted.status_code == 302
+    notice = lead.call("GET", f"/api/v1/workspaces/{workspace}/media-strategy").get_json()
+    assert drafted.headers["Location"].endswith(
+        f"/workspaces/{workspace}/documents/{notice['press_notice_id']}"
+    )
+    page = other.get(f"/workspaces/{workspace}/publication").get_data(as_text=True)
+    assert "Press notice: Resettlement" in page and "Draft the press notice" not in page

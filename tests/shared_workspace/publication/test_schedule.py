@@ -38,6 +38,8 @@ JANE = person("Jane", "Smith", "Ministry of Justice", "jane.smith@justice.gov.uk
               "sponsoring_department")  # fmt: skip
 PRIYA = person("Priya", "Shah", "Attorney General's Office", "priya.shah@ago.gov.uk",
                "sponsoring_department")  # fmt: skip
+TOM = person("Tom", "Reid", "Ministry of Justice", "tom.reid@justice.gov.uk",
+             "sponsoring_department")  # fmt: skip
 RAJ = person("Raj", "Mehta", "Home Office", "raj.mehta@homeoffice.gov.uk",
              "sponsoring_department")  # fmt: skip
 ANN = person("Ann", "Bell", "HMP Manchester", "ann.bell@justice.gov.uk", "inspected_body")
@@ -58,7 +60,7 @@ def four(client: FlaskClient, session: Session) -> list[Inspectorate]:
 @pytest.fixture
 def planned(four: list[Inspectorate]) -> int:
     """A joint inspection publishing on PUBLICATION whose four lists are consolidated: HMI
-    Probation and HMI Prisons both nominate the same MoJ official."""
+    Probation and HMI Prisons both nominate the same MoJ official, HMI Prisons another."""
     lead, prisons, cps, cfrs = four
     ws = lead.call(
         "POST",
@@ -73,7 +75,7 @@ def planned(four: list[Inspectorate]) -> int:
     )
     assert dated.status_code == 200, dated.get_json()
     nominate(lead, ws, [JANE, ANN])
-    nominate(prisons, ws, [JANE])
+    nominate(prisons, ws, [JANE, TOM])
     nominate(cps, ws, [PRIYA])
     nominate(cfrs, ws, [RAJ])
     built = lead.call("POST", f"/api/v1/workspaces/{ws}/stakeholders/list/build")
@@ -103,11 +105,13 @@ def test_embargoed_copies_follow_each_senders_policy_five_working_days_before(
 ) -> None:
     lead = four[0]
     embargoes = _sends(lead, planned, "embargoed_copy")
-    # HMI Probation and HMCPSI send to the departments they nominated; Jane Smith, nominated
-    # by HMI Probation and HMI Prisons, gets one copy; HMICFRS's Home Office contact none.
+    # HMI Probation, HMI Prisons and HMCPSI send to the departments they nominated; Jane
+    # Smith, nominated by HMI Probation and HMI Prisons, gets one copy; HMICFRS's Home Office
+    # contact gets none.
     assert sorted((s["recipient_name"], s["sender"], s["send_on"]) for s in embargoes) == [
         ("Jane Smith", "hmiprobation", str(EMBARGO_DAY)),
         ("Priya Shah", "hmcpsi", str(EMBARGO_DAY)),
+        ("Tom Reid", "hmiprisons", str(EMBARGO_DAY)),
     ]
     assert str(add_working_days(PUBLICATION, -5)) == str(EMBARGO_DAY)
 
@@ -117,14 +121,18 @@ def test_embargoed_copies_follow_each_senders_policy_five_working_days_before(
     assert new_mail(app, before) == []
 
     travel(EMBARGO_DAY)
-    assert _send_job(app) == 2
+    assert _send_job(app) == 3
     sent = new_mail(app, before)
-    assert _to(sent) == ["jane.smith@justice.gov.uk", "priya.shah@ago.gov.uk"]
+    assert _to(sent) == [
+        "jane.smith@justice.gov.uk",
+        "priya.shah@ago.gov.uk",
+        "tom.reid@justice.gov.uk",
+    ]
     assert all(m["Subject"] == "Embargoed copy: Resettlement" for m in sent)
     assert "under embargo until its publication on 5 January 2027" in sent[0].get_content()
-    assert [s["status"] for s in _sends(lead, planned, "embargoed_copy")] == ["sent", "sent"]
+    assert [s["status"] for s in _sends(lead, planned, "embargoed_copy")] == ["sent"] * 3
     assert _send_job(app) == 0  # once only
-    assert len(new_mail(app, before)) == 2
+    assert len(new_mail(app, before)) == 3
 
 
 def test_a_tenant_policy_change_moves_who_sends_embargoed_copies(four, planned, session) -> None:
@@ -138,7 +146,7 @@ def test_a_tenant_policy_change_moves_who_sends_embargoed_copies(four, planned, 
     lead.call("POST", f"/api/v1/workspaces/{planned}/publication-schedule")
     assert sorted(
         (s["recipient_name"], s["sender"]) for s in _sends(lead, planned, "embargoed_copy")
-    ) == [("Jane Smith", "hmiprobation"), ("Raj Mehta", "hmicfrs")]
+    ) == [("Jane Smith", "hmiprobation"), ("Raj Mehta", "hmicfrs"), ("Tom Reid", "hmiprisons")]
 
 
 def _agree_press_notice(four: list[Inspectorate], ws: int) -> None:
@@ -214,6 +222,7 @@ def test_on_publication_day_everyone_gets_the_report_once(app: Flask, four, plan
         "Jane Smith",
         "Priya Shah",
         "Raj Mehta",
+        "Tom Reid",
     ]
     assert {s["send_on"] for s in publication} == {str(PUBLICATION)}
     before = outbox(app).messages()
@@ -225,6 +234,7 @@ def test_on_publication_day_everyone_gets_the_report_once(app: Flask, four, plan
         "jane.smith@justice.gov.uk",
         "priya.shah@ago.gov.uk",
         "raj.mehta@homeoffice.gov.uk",
+        "tom.reid@justice.gov.uk",
     ]
 
 
@@ -319,9 +329,9 @@ def test_the_calendar_view_shows_each_send_on_its_day(app: Flask, four, planned)
         start = html.index(f'id="day-{day.isoformat()}"')
         return html[start : html.index("</td>", start)]
 
-    assert "Embargoed copy: 2" in cell(EMBARGO_DAY)
+    assert "Embargoed copy: 3" in cell(EMBARGO_DAY)
     assert "Press notice to the inspected body: 1" in cell(PRESS_DAY)
-    assert "Publication" in cell(PUBLICATION) and "Report on publication: 4" in cell(PUBLICATION)
+    assert "Publication" in cell(PUBLICATION) and "Report on publication: 5" in cell(PUBLICATION)
     assert "Christmas Day" in html and "New Year" in html
     assert html.count('id="day-') == 3  # only days with something on them are anchored
     page = browser.get(f"/workspaces/{planned}/publication").get_data(as_text=True)
@@ -346,15 +356,16 @@ def test_the_ics_export_has_an_event_per_day_and_kind_of_send(app: Flask, four, 
     assert str(calendar["VERSION"]) == "2.0" and "CJJI" in str(calendar["PRODID"])
     events = {(str(e["SUMMARY"]), e.decoded("DTSTART")): e for e in calendar.walk("VEVENT")}
     assert sorted(events) == [
-        ("Embargoed copy: Resettlement (2)", EMBARGO_DAY),
+        ("Embargoed copy: Resettlement (3)", EMBARGO_DAY),
         ("Press notice to the inspected body: Resettlement (1)", PRESS_DAY),
         ("Publication: Resettlement", PUBLICATION),
-        ("Report on publication: Resettlement (4)", PUBLICATION),
+        ("Report on publication: Resettlement (5)", PUBLICATION),
     ]
-    embargo = events[("Embargoed copy: Resettlement (2)", EMBARGO_DAY)]
+    embargo = events[("Embargoed copy: Resettlement (3)", EMBARGO_DAY)]
     assert str(embargo["DESCRIPTION"]).splitlines() == [
         "Jane Smith <jane.smith@justice.gov.uk>",
         "Priya Shah <priya.shah@ago.gov.uk>",
+        "Tom Reid <tom.reid@justice.gov.uk>",
     ]
     for event in events.values():
         assert event.decoded("DTEND") == event.decoded("DTSTART") + timedelta(days=1)
