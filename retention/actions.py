@@ -146,6 +146,14 @@ def close_workspace(session: Session, user: User, workspace: Workspace, closed_o
         raise RetentionError("Publish the report before closing the inspection")
     if closed_on > clock.today():
         raise RetentionError("The closure date cannot be in the future", "closed_on")
+    from shared_workspace.decisions import is_agreed
+
+    if not is_agreed(session, workspace, "retention_agreement"):
+        raise RetentionError(
+            "The retention agreement must stand, agreed by every inspectorate on the rules now "
+            "in force, before the inspection closes (001 §48): ask each records manager to "
+            "approve it on the workspace's retention page"
+        )
     workspace.closed_on = closed_on
     session.flush()
     return recompute_workspace(session, workspace)

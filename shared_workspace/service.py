@@ -6,6 +6,7 @@ Each gate names what is missing in words a lead inspector can act on (001 §9, �
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -222,7 +223,23 @@ def advance_stage(session: Session, workspace: Workspace, user: User) -> Workspa
         raise GateClosed(f"move to stage {workspace.stage + 1}", missing)
     workspace.stage += 1
     session.flush()
+    if workspace.stage in (2, 8):
+        _retention_agreement(session, workspace, user)
     return workspace
+
+
+def _retention_agreement(session: Session, workspace: Workspace, user: User) -> None:
+    """§48: which material each inspectorate keeps is agreed in advance. Leaving stage 1, the
+    product proposes the agreement from every participant's current rules (unless it already
+    has); entering stage 8, it brings the agreement up to the rules then in force, so a rule
+    changed since it was agreed voids the approvals (saying so) and it must be confirmed
+    again before the inspection closes."""
+    from retention.actions import propose_agreement
+    from shared_workspace.decisions import DecisionError
+
+    # Rejected on these very rules: it waits for a rule to change or for the lead to propose.
+    with contextlib.suppress(DecisionError):
+        propose_agreement(session, workspace, user)
 
 
 def drafting_blockers(workspace: Workspace) -> list[str]:

@@ -157,3 +157,20 @@ def claim_of(
         if c.tenant_id == party.tenant.id
     ]
     return claim
+
+
+def agree_retention(ws: int, lead: Inspectorate, *partners: Inspectorate) -> int:
+    """The lead proposes the retention agreement and every inspectorate approves it."""
+    from tests.shared_workspace.fixtures import name_everyone
+
+    name_everyone(ws, lead, *partners)
+    proposed = lead.call("POST", f"/api/v1/workspaces/{ws}/retention/agreement")
+    assert proposed.status_code in (200, 201), proposed.get_json()
+    decision = proposed.get_json()["decision_id"]
+    for party in (lead, *partners):
+        answered = party.call(
+            "POST", f"/api/v1/workspaces/{ws}/decisions/{decision}/answer", {"approve": True}
+        )
+        assert answered.status_code == 200, answered.get_json()
+    assert answered.get_json()["status"] == "agreed"
+    return int(decision)

@@ -21,6 +21,7 @@ from shared_workspace.models import Workspace
 from tenants.models import Role
 from tests.retention.conftest import (
     Founders,
+    agree_retention,
     claim_of,
     colleague,
     evidence_file,
@@ -592,6 +593,10 @@ def test_the_lead_closes_the_inspection_only_after_publication(
     set_context(session, tenant_id=police.tenant.id)
     session.get(Workspace, ws).published_at = utcnow()  # type: ignore[union-attr]
     session.commit()
+    # §48: the retention agreement must stand before the inspection closes.
+    unagreed = _problem(police.call("POST", url, {}), 409)["detail"]
+    assert "retention agreement" in unagreed and "every inspectorate" in unagreed
+    agree_retention(ws, police, founders.hmcpsi)
     tomorrow = (date.today() + timedelta(days=1)).isoformat()
     _problem(police.call("POST", url, {"closed_on": tomorrow}), 422, "closed_on")
     _problem(police.call("POST", url, {"closed_on": "soon"}), 422, "closed_on")
@@ -609,6 +614,43 @@ def test_the_lead_closes_the_inspection_only_after_publication(
         {"outcome": "transferred", "reason": "On the records system as RS/2027/14"},
     )
     assert done.status_code == 200 and done.get_json()["state"] == "transferred"
+
+
+def test_the_agreement_is_confirmed_at_stage_8_on_the_rules_then_in_force(
+    founders: Founders, session: Session, app: Flask
+) -> None:
+    """Agreed in advance (proposed by the product as stage 1 ends), confirmed at stage 8: a
+    rule changed since it was agreed voids the approvals, saying so, and the inspection cannot
+    close until every inspectorate approves the agreement again."""
+    cps, prisons = founders.hmcpsi, founders.hmiprisons
+    ws = new_workspace(cps, "hmiprisons", publication=PUBLICATION)
+    decision = agree_retention(ws, cps, prisons)
+    set_context(session, tenant_id=cps.tenant.id)
+    workspace = session.get(Workspace, ws)
+    assert workspace is not None
+    workspace.stage, workspace.published_at = 7, utcnow()
+    session.commit()
+    today = date.today().isoformat()
+    assert cps.call("POST", RULES, RULE | {"effective_from": today}).status_code == 201
+
+    def answer() -> dict[str, Any]:
+        listed = cps.call("GET", f"/api/v1/workspaces/{ws}/decisions").get_json()
+        return next(d for d in listed if d["id"] == decision)  # type: ignore[no-any-return]
+
+    assert answer()["status"] == "agreed"  # nothing moves until stage 8 asks
+    assert cps.call("POST", f"/api/v1/workspaces/{ws}/stage").get_json()["stage"] == 8
+    voided = answer()
+    assert voided["status"] == "open"
+    assert "every inspectorate must approve again" in voided["voided_reason"]
+    assert all(a["voided_at"] for a in voided["approvals"])
+    refused = _problem(cps.call("POST", f"/api/v1/workspaces/{ws}/close", {}), 409)
+    assert "retention agreement" in refused["detail"]
+    for party in (cps, prisons):
+        answered = party.call(
+            "POST", f"/api/v1/workspaces/{ws}/decisions/{decision}/answer", {"approve": True}
+        )
+        assert answered.status_code == 200, answered.get_json()
+    assert cps.call("POST", f"/api/v1/workspaces/{ws}/close", {}).status_code == 200
 
 
 def test_certificates_are_the_tenants_own(founders: Founders, session: Session) -> None:

@@ -22,6 +22,7 @@ from shared_workspace.models import Workspace
 from tenants.models import Role
 from tests.retention.conftest import (
     Founders,
+    agree_retention,
     browser,
     claim_of,
     colleague,
@@ -371,6 +372,9 @@ def test_events_and_closing_are_refused_with_an_error_summary(
     session.commit()
     assert "Close the inspection" in _text(lead.get(url))
     assert browser(app, founders.hmiprisons).post(f"{url}/close", data={}).status_code == 403
+    unagreed = lead.post(f"{url}/close", data={"closed_on": date.today().isoformat()})
+    assert unagreed.status_code == 422 and "retention agreement must stand" in _text(unagreed)
+    agree_retention(inspection, founders.hmcpsi, founders.hmiprisons)
     closed = lead.post(f"{url}/close", data={"closed_on": date.today().isoformat()})
     assert closed.status_code == 302
     inspector = colleague(session, founders.hmcpsi, Role.INSPECTOR)

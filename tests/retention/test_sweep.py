@@ -24,6 +24,7 @@ from tests.retention.conftest import (
     KEYS,
     Founders,
     act_as,
+    agree_retention,
     claims,
     evidence_file,
     new_workspace,
@@ -143,6 +144,7 @@ def test_hmicfrs_destroys_notebooks_once_notes_are_transcribed_and_transfers_the
 ) -> None:
     police = founders.hmicfrs
     ws = new_workspace(police, "hmcpsi", publication=PUBLICATION)
+    agree_retention(ws, police, founders.hmcpsi)
     notebook = note(police, ws, "Notebook: fieldwork day 2")
     held = note(police, ws, "Notebook: complaint interview")
     _hold(session, police, "private_note", held)

@@ -303,6 +303,17 @@ def test_a_joint_inspection_from_planning_to_publication(  # noqa: PLR0915
     _blocked(lead.call("POST", stage), "HMICFRS has not named its Portfolio Director")
     cfrs.name_people(ws, "oversight")
     assert _ok(lead.call("POST", stage))["stage"] == 2
+    # §48, agreed in advance: leaving stage 1, the product proposes the retention agreement
+    # from every participant's rules, side by side.
+    (retention_decision,) = [
+        d
+        for d in _ok(lead.call("GET", f"{workspace}/decisions"))
+        if d["kind"] == "retention_agreement"
+    ]
+    assert retention_decision["status"] == "open"
+    agreement = _ok(lead.call("POST", f"{workspace}/retention/agreement"), 201)
+    assert agreement["decision_id"] == retention_decision["id"]
+    assert len(agreement["content"]["tenants"]) == 3
 
     # Terms of reference are published only once every inspectorate's development group
     # representative has agreed them (§8-9).
@@ -497,8 +508,7 @@ def test_a_joint_inspection_from_planning_to_publication(  # noqa: PLR0915
     )
     # Only the retention agreement is missing now.
     _blocked(lead.call("POST", publish), retention_missing)
-    retention = _subject(lead, ws, "retention_agreement", {"years": 2})
-    decision = _propose(lead, ws, "retention_agreement", retention)
+    decision = retention_decision["id"]
     _refused(cfrs.chief, ws, decision, "records manager")
     _approve(ws, decision, [probation.records, prisons.records, cfrs.records])
 
@@ -522,6 +532,13 @@ def test_a_joint_inspection_from_planning_to_publication(  # noqa: PLR0915
     published_on = travel(date.fromisoformat(ws_body["publication_date"]))
     assert _ok(lead.call("POST", publish))["published_at"].startswith(str(published_on))
     assert _ok(lead.call("POST", stage))["stage"] == 8
+    # Confirmed at stage 8: on the rules still in force it stands, and the inspection closes.
+    (standing,) = [
+        d for d in _ok(lead.call("GET", f"{workspace}/decisions")) if d["id"] == decision
+    ]
+    assert standing["status"] == "agreed"
+    closed = lead.call("POST", f"{workspace}/close", {})
+    assert closed.status_code == 200, closed.get_json()
 
     # A non-participating inspectorate sees nothing of it.
     assert outsider.call("GET", workspace).status_code == 404
