@@ -3,13 +3,14 @@ consolidated distribution list, who sends what to whom and when. Embargoed copie
 sponsoring departments five working days before publication for inspectorates whose policy
 says so; the press notice goes to the inspected body three working days before; the report
 goes to everyone on the day, and interviewees get a thank-you letter on the day. A periodic
-job sends what is due through the mail backend."""
+job sends what is due through the mail backend, carrying the agreed press notice or the
+signed-off report; a send whose attachment is not agreed yet waits (an embargoed copy or
+press notice still waiting on publication day is not sent at all)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from email.message import EmailMessage
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
@@ -19,8 +20,8 @@ from app.db import set_context, utcnow
 from app.jobs import job, periodic
 from app.mail import MailError, get_mailer, new_message
 from app.workdays import add_working_days
-from shared_workspace import decisions
 from shared_workspace.models import Workspace
+from shared_workspace.publication.attachments import Attachments
 from shared_workspace.publication.models import ScheduledSend
 from shared_workspace.stakeholders.models import Nomination, Recipient
 from tenants.models import Tenant
@@ -28,6 +29,8 @@ from tenants.models import Tenant
 EMBARGO_WORKING_DAYS = 5
 PRESS_NOTICE_WORKING_DAYS = 3
 SEND_INTERVAL_SECONDS = 15 * 60
+#: Sends that only make sense before publication day.
+BEFORE = ("embargoed_copy", "press_notice")
 
 
 class ScheduleError(ValueError):
@@ -231,6 +234,7 @@ def send_due(session: Session, today: date | None = None) -> int:
     set_context(session, tenant_id=None)
     tenant_ids = list(session.scalars(select(Tenant.id).order_by(Tenant.id)))
     mailer = get_mailer()
+    attachments = Attachments(session)
     sent = 0
     for tenant_id in tenant_ids:
         set_context(session, tenant_id=tenant_id)
@@ -251,12 +255,20 @@ def send_due(session: Session, today: date | None = None) -> int:
                 f"{LABELS[row.kind]}: {workspace.title}",
                 _text(row, workspace),
             )
-            if row.kind == "press_notice":
-                waiting = _attach_press_notice(session, workspace, message)
-                if waiting:
-                    # Kept scheduled: it goes on the next run after the notice is agreed.
-                    row.delivery = waiting
-                    continue
+            attachment = attachments.get(workspace, row.kind)
+            if isinstance(attachment, str):
+                published = workspace.publication_date
+                if row.kind in BEFORE and published is not None and published <= today:
+                    # An embargoed copy or press notice is of no use once the report is out.
+                    reason = attachment.removeprefix("waiting: ")
+                    row.status = "failed"
+                    row.delivery = f"not sent before publication on {published:%-d %B %Y}: {reason}"
+                else:
+                    # Kept scheduled: it goes on the first run after what it carries is agreed.
+                    row.delivery = attachment
+                continue
+            filename, pdf = attachment
+            message.add_attachment(pdf, maintype="application", subtype="pdf", filename=filename)
             try:
                 row.delivery = mailer.send(message)
             except MailError as exc:
@@ -267,36 +279,6 @@ def send_due(session: Session, today: date | None = None) -> int:
         session.flush()
     set_context(session, tenant_id=None)
     return sent
-
-
-def _attach_press_notice(session: Session, workspace: Workspace, message: EmailMessage) -> str:
-    """Attach the agreed press notice as a PDF; or say why it cannot go yet (it is drafted by
-    the lead and agreed by every inspectorate first: principle 8, §45)."""
-    from shared_workspace.documents import exports
-    from shared_workspace.documents.models import DocumentVersion
-    from shared_workspace.publication.media import press_notice
-
-    document = press_notice(session, workspace)
-    if document is None:
-        return "waiting: the lead has not drafted the press notice (publication page)"
-    decision = decisions.agreed_decision(session, workspace, "press_materials")
-    if decision is None or decision.subject_id != document.subject_id:
-        return "waiting: every inspectorate must agree the press notice first (§45)"
-    version = session.scalar(
-        select(DocumentVersion).where(
-            DocumentVersion.document_id == document.id,
-            DocumentVersion.number == document.head_number,
-        )
-    )
-    assert version is not None
-    html = exports.render_html(workspace, document, version, draft=False)
-    message.add_attachment(
-        exports.to_pdf(html),
-        maintype="application",
-        subtype="pdf",
-        filename=f"press-notice-{workspace.id}.pdf",
-    )
-    return ""
 
 
 def _text(row: ScheduledSend, workspace: Workspace) -> str:
@@ -317,7 +299,8 @@ def _text(row: ScheduledSend, workspace: Workspace) -> str:
             f"“{workspace.title}”, published today. The report is attached.\n"
         )
     return (
-        f"Dear {row.recipient_name},\n\nThe joint report “{workspace.title}” is published today.\n"
+        f"Dear {row.recipient_name},\n\nThe joint report “{workspace.title}” is published today; "
+        "it is attached.\n"
     )
 
 

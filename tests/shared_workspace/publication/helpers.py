@@ -101,3 +101,32 @@ def person(given: str, family: str, organisation: str, email: str, category: str
         "emails": [email],
         "category": category,
     }
+
+
+def sign_off_report(parties: list[Inspectorate], ws: int) -> int:
+    """The final report, signed off by every inspectorate's chief inspector (§40)."""
+    lead = parties[0]
+    report = lead.call(
+        "POST",
+        f"/api/v1/workspaces/{ws}/documents",
+        {
+            "kind": "report",
+            "title": "Joint inspection of resettlement",
+            "sections": [{"title": "Summary", "body": "<p>Findings.</p>"}],
+        },
+    )
+    assert report.status_code == 201, report.get_json()
+    proposed = lead.call(
+        "POST",
+        f"/api/v1/workspaces/{ws}/decisions",
+        {"kind": "final_report", "subject_id": report.get_json()["subject_id"]},
+    )
+    assert proposed.status_code == 201, proposed.get_json()
+    for party in parties:
+        answered = party.call(
+            "POST",
+            f"/api/v1/workspaces/{ws}/decisions/{proposed.get_json()['id']}/answer",
+            {"approve": True},
+        )
+        assert answered.status_code == 200, answered.get_json()
+    return report.get_json()["id"]

@@ -23,6 +23,7 @@ from tests.shared_workspace.publication.helpers import (
     nominate,
     outbox,
     person,
+    sign_off_report,
     travel,
 )
 from tests.tenants.fixtures import sign_in
@@ -121,6 +122,12 @@ def test_embargoed_copies_follow_each_senders_policy_five_working_days_before(
     assert new_mail(app, before) == []
 
     travel(EMBARGO_DAY)
+    assert _send_job(app) == 0  # the report is not signed off: nothing goes, nothing is lost
+    assert new_mail(app, before) == []
+    assert {s["delivery"] for s in _sends(lead, planned, "embargoed_copy")} == {
+        "waiting: every inspectorate's chief inspector must sign off the final report first (§40)"
+    }
+    sign_off_report(four, planned)
     assert _send_job(app) == 3
     sent = new_mail(app, before)
     assert _to(sent) == [
@@ -129,7 +136,11 @@ def test_embargoed_copies_follow_each_senders_policy_five_working_days_before(
         "tom.reid@justice.gov.uk",
     ]
     assert all(m["Subject"] == "Embargoed copy: Resettlement" for m in sent)
-    assert "under embargo until its publication on 5 January 2027" in sent[0].get_content()
+    assert (
+        "under embargo until its publication on 5 January 2027" in sent[0].get_body().get_content()
+    )
+    for message in sent:
+        assert [p.get_filename() for p in message.iter_attachments()] == [f"report-{planned}.pdf"]
     assert [s["status"] for s in _sends(lead, planned, "embargoed_copy")] == ["sent"] * 3
     assert _send_job(app) == 0  # once only
     assert len(new_mail(app, before)) == 3
@@ -205,6 +216,7 @@ def test_the_press_notice_goes_to_the_inspected_body_three_working_days_before(
     assert message["Subject"] == "Press notice to the inspected body: Resettlement"
     assert [p.get_filename() for p in message.iter_attachments()] == [f"press-notice-{planned}.pdf"]
     assert _sends(lead, planned, "press_notice")[0]["status"] == "sent"
+    sign_off_report(four, planned)
     travel(PUBLICATION)
     _send_job(app)
     to_ann = [m for m in new_mail(app, before) if m["To"] == "ann.bell@justice.gov.uk"]
@@ -225,10 +237,15 @@ def test_on_publication_day_everyone_gets_the_report_once(app: Flask, four, plan
         "Tom Reid",
     ]
     assert {s["send_on"] for s in publication} == {str(PUBLICATION)}
+    sign_off_report(four, planned)
     before = outbox(app).messages()
     travel(PUBLICATION)
     _send_job(app)
     reports = [m for m in new_mail(app, before) if m["Subject"].startswith("Report on")]
+    assert all(
+        [p.get_filename() for p in m.iter_attachments()] == [f"report-{planned}.pdf"]
+        for m in reports
+    )
     assert _to(reports) == [
         "ann.bell@justice.gov.uk",
         "jane.smith@justice.gov.uk",
@@ -254,6 +271,7 @@ def test_interviewees_are_thanked_on_publication_day(app, trio, workspace, sessi
     )
     lead.call("POST", f"/api/v1/workspaces/{workspace}/stakeholders/list/build")
     lead.call("POST", f"/api/v1/workspaces/{workspace}/publication-schedule")
+    sign_off_report(trio, workspace)
     with app.app_context():
         assert schedule.send_due(session, clock.today()) == 0
         day = clock.today() + timedelta(days=30)
@@ -380,3 +398,26 @@ def test_working_days_skip_weekends_and_england_and_wales_bank_holidays() -> Non
     assert add_working_days(date(2026, 8, 28), 1) == date(2026, 9, 1)  # summer bank holiday
     # St Andrew's Day and St Patrick's Day are holidays elsewhere in the UK, not here.
     assert is_working_day(date(2026, 11, 30)) and is_working_day(date(2027, 3, 17))
+
+
+def test_an_embargoed_copy_still_waiting_on_publication_day_is_not_sent_late(
+    app: Flask, four, planned
+) -> None:
+    lead = four[0]
+    before = outbox(app).messages()
+    travel(PUBLICATION)  # the report was never signed off in time
+    assert _send_job(app) == 0
+    assert new_mail(app, before) == []
+    embargoes = _sends(lead, planned, "embargoed_copy")
+    assert {s["status"] for s in embargoes} == {"failed"}
+    assert {s["delivery"] for s in embargoes} == {
+        "not sent before publication on 5 January 2027: every inspectorate's chief inspector "
+        "must sign off the final report first (§40)"
+    }
+    [press] = _sends(lead, planned, "press_notice")
+    assert press["status"] == "failed" and "the lead has not drafted" in press["delivery"]
+    # The report itself still waits for sign-off, then goes.
+    assert {s["status"] for s in _sends(lead, planned, "publication")} == {"scheduled"}
+    sign_off_report(four, planned)
+    assert _send_job(app) == 5
+    assert {m["Subject"] for m in new_mail(app, before)} == {"Report on publication: Resettlement"}
