@@ -11,6 +11,7 @@ from typing import Any
 from flask import Flask
 from playwright.sync_api import expect
 
+from app.clock import clock
 from tenants.seed import DEMO_PASSWORD
 from tests.e2e.conftest import assert_accessible
 
@@ -99,3 +100,43 @@ def test_the_last_authority_makes_a_letter_sendable_and_it_is_sent(
     messages = sorted(outbox.glob("*.eml"))
     assert len(messages) == before + 1
     assert b"omar.khan@probation.example.gov.uk" in messages[-1].read_bytes()
+
+
+def test_the_publication_calendar_and_a_readers_comments_are_usable_and_accessible(
+    browser: Any, live_server: str, e2e_app: Flask
+) -> None:
+    assert e2e_app.test_cli_runner().invoke(args=["seed", "--demo"]).exit_code == 0
+    context = browser.new_context()
+    try:
+        lead = _sign_in(context, live_server, "lead.inspector@hmiprobation.example.gov.uk")
+        _open(lead, live_server, "Media and publication")
+        lead.get_by_role("button", name="Draft the press notice").click()
+        expect(lead.get_by_role("heading", level=1)).to_contain_text("Press notice")
+        _open(lead, live_server, "Media and publication")
+        lead.get_by_label("Sent to").fill("Ann Bell")
+        lead.get_by_label("Organisation").fill("HMP Manchester")
+        lead.get_by_label("Sent on").fill(clock.today().isoformat())
+        lead.get_by_role("button", name="Record", exact=True).click()
+        lead.get_by_role("link", name=re.compile("0 comments")).click()
+        lead.get_by_role("button", name="Record the comment").click()  # nothing written
+        expect(lead.locator(".govuk-error-summary")).to_contain_text(
+            "Write the comment as it was made"
+        )
+        assert_accessible(lead)
+        lead.get_by_label("Comment, as it was made").fill("The unit holds 120 men, not 102.")
+        lead.get_by_label("Where in the draft").fill("Section 2")
+        lead.get_by_role("button", name="Record the comment").click()
+        card = lead.locator(".govuk-summary-card").filter(has_text="120 men")
+        card.get_by_label("Accepted: the draft is changed").check()
+        card.get_by_label("Response to comment 1").fill("Corrected to 120.")
+        card.get_by_role("button", name=re.compile("Save the response")).click()
+        card = lead.locator(".govuk-summary-card").filter(has_text="120 men")
+        expect(card).to_contain_text("Corrected to 120.")
+        expect(card).to_contain_text("Accepted: the draft is changed")
+        assert_accessible(lead)
+        lead.goto(lead.url.split("/circulations/")[0] + "/publication/calendar")
+        expect(lead.get_by_role("heading", level=1)).to_have_text("Publication calendar")
+        expect(lead.locator("caption").first).to_be_visible()
+        assert_accessible(lead)
+    finally:
+        context.close()
