@@ -40,6 +40,8 @@ from retention.schemas import (
     RetentionRuleInSchema,
     RetentionRuleSchema,
     ReviewInSchema,
+    SettingsInSchema,
+    SettingsSchema,
 )
 from shared_workspace.decisions import DecisionError
 from shared_workspace.models import Workspace
@@ -173,6 +175,35 @@ def add_retention_rule() -> Response:
     with retention_rules():
         rule = actions.add_rule(get_session(), me(), data)
     return dump_with(RetentionRuleSchema(), rule, 201, current=current_ids(rule.tenant_id))
+
+
+@api.get("/retention/settings")
+@records_managers_only
+@operation(
+    summary="Your inspectorate's retention settings (how many days ahead destruction is warned)",
+    tags=TAGS,
+    response=SettingsSchema,
+    scope="read",
+)
+def get_retention_settings() -> Response:
+    days = service.warning_days(get_session(), me().tenant)
+    return dump(SettingsSchema(), {"warning_days": days})
+
+
+@api.put("/retention/settings")
+@records_managers_only
+@operation(
+    summary="Set how many days ahead records managers and lead inspectors hear of destruction",
+    tags=TAGS,
+    body=SettingsInSchema,
+    response=SettingsSchema,
+    scope="write",
+)
+def put_retention_settings() -> Response:
+    data = parse_body(SettingsInSchema())
+    with retention_rules():
+        days = service.set_warning_days(get_session(), me(), data["warning_days"])
+    return dump(SettingsSchema(), {"warning_days": days})
 
 
 # --- holds ---------------------------------------------------------------------------------

@@ -304,3 +304,18 @@ class Certificate(Base):
     tenant: Mapped[Tenant] = relationship(lazy="joined")
 
     __table_args__ = (CheckConstraint("state IN ('pending', 'complete')", name="known_state"),)
+
+
+class RetentionSettings(Base):
+    """One inspectorate's retention settings, kept by its records managers."""
+
+    __tablename__ = "retention_settings"
+    __tenant_owned__ = True
+
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id"), primary_key=True)
+    #: Days ahead that records managers and lead inspectors hear about destruction.
+    warning_days: Mapped[int] = mapped_column(Integer)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    __table_args__ = (CheckConstraint("warning_days BETWEEN 1 AND 365", name="warning_days"),)

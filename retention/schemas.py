@@ -469,3 +469,28 @@ class AgreementProposedSchema(Schema):
     status = fields.String()
     subject_version = fields.Integer()
     content = fields.Dict(metadata={"description": "Every participant's rules side by side"})
+
+
+class SettingsInSchema(StrictSchema):
+    warning_days = fields.Integer(
+        required=True,
+        strict=True,
+        validate=validate.Range(1, 365, error="Enter a whole number of days from 1 to 365"),
+    )
+
+
+class SettingsSchema(Schema):
+    warning_days = fields.Integer(
+        metadata={"description": "Days ahead people hear about destruction"}
+    )
+
+
+class SettingsFormSchema(FormSchema):
+    warning_days = fields.Integer(
+        required=True,
+        validate=validate.Range(1, 365, error="Enter a whole number of days from 1 to 365"),
+        error_messages={
+            "required": "Enter how many days ahead people should hear",
+            "invalid": "Enter a whole number of days, like 14",
+        },
+    )

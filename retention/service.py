@@ -19,7 +19,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from app.clock import clock
-from app.db import CONTEXT_SETTINGS, set_context
+from app.db import CONTEXT_SETTINGS, set_context, utcnow
 from retention.holds import holds_covering, not_held
 from retention.models import (
     ACTION_LABELS,
@@ -49,8 +49,45 @@ from shared_workspace.evidence.models import EvidenceFile, EvidenceItem, FileSta
 from shared_workspace.models import Participant, PrivateNote, Workspace
 from tenants.models import Tenant
 
-#: Records managers and lead inspectors hear about destruction this many days ahead.
+#: Records managers and lead inspectors hear about destruction this many days ahead, unless
+#: their records managers chose otherwise. HMCPSI destroys all but data and the published
+#: report the day before publication, while the report is still being finished: its people
+#: (and every partner's lead inspector) hear a month ahead.
 WARNING_DAYS = 14
+FOUNDING_WARNING_DAYS = {"hmcpsi": 28}
+MAX_WARNING_DAYS = 365
+
+
+def warning_days(session: Session, tenant: Tenant) -> int:
+    """How many days ahead the tenant's people hear about destruction."""
+    from retention.models import RetentionSettings
+
+    with as_tenant(session, tenant.id):
+        row = session.get(RetentionSettings, tenant.id)
+    if row is not None:
+        return row.warning_days
+    return FOUNDING_WARNING_DAYS.get(tenant.slug, WARNING_DAYS)
+
+
+def set_warning_days(session: Session, user: Any, days: object) -> int:
+    """A records manager sets how many days ahead their inspectorate hears of destruction."""
+    from retention.models import RetentionSettings
+    from retention.rules import require_records_manager
+
+    require_records_manager(user)
+    if isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= MAX_WARNING_DAYS:
+        raise RetentionError(
+            f"Enter a whole number of days from 1 to {MAX_WARNING_DAYS}", "warning_days"
+        )
+    row = session.get(RetentionSettings, user.tenant_id)
+    if row is None:
+        row = RetentionSettings(tenant_id=user.tenant_id, warning_days=days)
+        session.add(row)
+    row.warning_days = days
+    row.updated_by_id = user.id
+    row.updated_at = utcnow()
+    session.flush()
+    return days
 
 
 @contextmanager

@@ -15,7 +15,7 @@ For each inspectorate in turn, under its own scope:
 A crash between any two steps leaves a ``pending`` certificate that the next sweep finishes:
 each claim ends exactly once, under one certificate, and no object outlives its claims.
 Claims whose action is review or transfer become tasks for records managers; people hear
-about destruction ``WARNING_DAYS`` ahead.
+about destruction ahead (``retention.service.warning_days``).
 """
 
 from __future__ import annotations
@@ -43,7 +43,7 @@ from retention.models import (
     State,
 )
 from retention.rules import start_of_day
-from retention.service import WARNING_DAYS, as_tenant
+from retention.service import as_tenant, warning_days
 from shared_workspace.documents.models import (
     Comment,
     Document,
@@ -463,12 +463,16 @@ def open_tasks(session: Session, tenant_id: int, now: datetime) -> int:
 
 
 def warn(session: Session, tenant: Tenant, today: date) -> int:
-    """Records managers, and each workspace's lead inspectors, hear about destruction ahead."""
+    """Records managers, and each workspace's lead inspectors, hear about destruction ahead
+    (``warning_days`` of the tenant). Destruction before the report is published (HMCPSI's
+    rule for everything but data and the published report) is said so, and the lead
+    inspectors of every participating inspectorate hear of it: the joint work is not finished
+    and the material goes from the shared workspace."""
     from sqlalchemy import func
 
     from shared_workspace.reminders import notify
 
-    horizon = start_of_day(today + timedelta(days=WARNING_DAYS + 1))
+    horizon = start_of_day(today + timedelta(days=warning_days(session, tenant) + 1))
     groups = session.execute(
         select(Schedule.workspace_id, Schedule.disposal_on, func.count(Schedule.id))
         .where(
@@ -491,28 +495,43 @@ def warn(session: Session, tenant: Tenant, today: date) -> int:
     )
     sent = 0
     for workspace_id, disposal_on, count in groups:
-        title = session.scalar(select(Workspace.title).where(Workspace.id == workspace_id))
-        leads = session.scalars(
-            select(Member.user_id).where(
+        workspace = session.get(Workspace, workspace_id)
+        assert workspace is not None
+        early = (
+            workspace.published_at is None
+            and workspace.publication_date is not None
+            and disposal_on < workspace.publication_date
+        )
+        leads = session.execute(
+            select(Member.user_id, Member.tenant_id).where(
                 Member.workspace_id == workspace_id,
-                Member.tenant_id == tenant.id,
                 Member.role == WorkspaceRole.LEAD_INSPECTOR.value,
+                *([] if early else [Member.tenant_id == tenant.id]),
             )
         ).all()
         text = (
-            f"{title}: {count} item(s) are due to be destroyed under {tenant.name}'s retention "
-            f"rules on {disposal_on:%-d %B %Y}. Place a hold before then if any must be kept."
-        )
-        for user_id in sorted({*managers, *leads}):
-            sent += notify(
-                session,
-                user_id,
-                tenant.id,
-                key=f"retention:{workspace_id}:{disposal_on}",
-                text=text,
-                link=f"/workspaces/{workspace_id}/retention",
-                workspace_id=workspace_id,
+            f"{workspace.title}: {count} item(s) are due to be destroyed under {tenant.name}'s "
+            f"retention rules on {disposal_on:%-d %B %Y}"
+            + (
+                f", before the report is published on {workspace.publication_date:%-d %B %Y}. "
+                "Make sure nothing the report still needs is only in them"
+                if early
+                else ""
             )
+            + ". Place a hold before then if any must be kept."
+        )
+        recipients = {(user_id, tenant.id) for user_id in managers} | set(leads)
+        for user_id, tenant_id in sorted(recipients):
+            with as_tenant(session, tenant_id):
+                sent += notify(
+                    session,
+                    user_id,
+                    tenant_id,
+                    key=f"retention:{tenant.id}:{workspace_id}:{disposal_on}",
+                    text=text,
+                    link=f"/workspaces/{workspace_id}/retention",
+                    workspace_id=workspace_id,
+                )
     return sent
 
 

@@ -61,6 +61,7 @@ from retention.schemas import (
     ReleaseFormSchema,
     ReviewFormSchema,
     RuleFormSchema,
+    SettingsFormSchema,
 )
 from shared_workspace import service as workspaces
 from tenants.models import Role
@@ -138,7 +139,7 @@ def _rule_choices() -> dict[str, list[dict[str, Any]]]:
 
 
 @bp.get("/retention")
-def index() -> str:
+def index(errors: dict[str, str] | None = None) -> str:
     """The inspectorate's rules, every version; records managers see their work too."""
     db = get_session()
     tenant_id = me().tenant_id
@@ -157,6 +158,8 @@ def index() -> str:
         }
     return render_template(
         "retention/index.html",
+        errors=errors or {},
+        warning_days=service.warning_days(db, me().tenant),
         rules=rules,
         current=[r for r in current if r.effective_from <= today],
         future=[r for r in current if r.effective_from > today],
@@ -164,6 +167,22 @@ def index() -> str:
         summary=summary,
         today=today,
     )
+
+
+@bp.post("/retention/settings")
+@records_managers_only
+def settings() -> Response | tuple[str, int]:
+    """How many days ahead records managers and lead inspectors hear of destruction."""
+    data, errors = parse_form(SettingsFormSchema())
+    if not errors:
+        try:
+            days = service.set_warning_days(get_session(), me(), data["warning_days"])
+        except RetentionError as exc:
+            errors = {"warning_days": str(exc)}
+        else:
+            flash(f"People now hear about destruction {days} days ahead", "success")
+            return redirect(url_for("retention.index", _anchor="settings"))
+    return index(errors), 422
 
 
 def _until(days: int) -> datetime:

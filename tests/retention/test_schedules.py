@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+import pytest
+from dateutil.relativedelta import relativedelta
 from flask import Flask
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -14,7 +16,15 @@ from retention import actions, service
 from retention.models import State
 from retention.sweep import SWEEP_INTERVAL_SECONDS, retention_sweep
 from shared_workspace.models import Notification, Workspace
-from tests.retention.conftest import Founders, act_as, claims, new_workspace, note, sweep
+from tests.retention.conftest import (
+    Founders,
+    act_as,
+    claims,
+    evidence_file,
+    new_workspace,
+    note,
+    sweep,
+)
 from tests.shared_workspace.fixtures import name_everyone
 
 PUBLICATION = date.today() + timedelta(days=40)
@@ -112,18 +122,88 @@ def test_the_retention_agreement_pins_the_rules_joint_material_follows(
 def test_records_managers_and_leads_are_warned_before_destruction(
     founders: Founders, session: Session, app: Flask, travel
 ) -> None:
-    cps = founders.hmcpsi
+    """HMCPSI destroys the day before publication: its people hear 28 days ahead, and so does
+    every partner's lead inspector (the report is not out yet)."""
+    cps, prisons = founders.hmcpsi, founders.hmiprisons
     ws = new_workspace(cps, "hmiprisons", publication=PUBLICATION)
-    name_everyone(ws, cps)
+    name_everyone(ws, cps, prisons)
     note(cps, ws)
-    travel(PUBLICATION - timedelta(days=16))
+    due = PUBLICATION - timedelta(days=1)
+    travel(due - timedelta(days=29))
     assert sweep(app, cps).warnings == 0
-    travel(PUBLICATION - timedelta(days=14))
-    assert sweep(app, cps).warnings == 1
+    travel(due - timedelta(days=28))
+    assert sweep(app, cps).warnings == 2  # HMCPSI's records manager and lead, HMI Prisons' lead
     assert sweep(app, cps).warnings == 0  # once, however often the sweep runs
+    for party in (cps, prisons):
+        act_as(session, party)
+        (text,) = session.scalars(
+            select(Notification.text).where(Notification.key.like("retention:%"))
+        )
+        assert "due to be destroyed" in text and "Place a hold" in text
+        assert "before the report is published" in text
+
+
+def test_after_publication_only_the_owners_people_hear_at_their_own_notice(
+    founders: Founders, session: Session, app: Flask, travel
+) -> None:
+    """HMI Prisons destroys paper a month after publication: its people hear 14 days ahead
+    by default, or what its records managers set; partners' leads are not told."""
+    prisons, cps = founders.hmiprisons, founders.hmcpsi
+    ws = new_workspace(prisons, "hmcpsi", publication=PUBLICATION)
+    name_everyone(ws, prisons, cps)
+    evidence_file(prisons, ws, visibility="inspectorate", retention_class="paper")
+    set_days = prisons.call("PUT", "/api/v1/retention/settings", {"warning_days": 40})
+    assert set_days.status_code == 200 and set_days.get_json() == {"warning_days": 40}
+    assert prisons.call("GET", "/api/v1/retention/settings").get_json() == {"warning_days": 40}
+    due = PUBLICATION + relativedelta(months=1)
+    travel(due - timedelta(days=41))
+    assert sweep(app, prisons).warnings == 0
+    travel(due - timedelta(days=40))
+    assert sweep(app, prisons).warnings == 1
     act_as(session, cps)
-    (text,) = session.scalars(select(Notification.text).where(Notification.key.like("retention:%")))
-    assert "due to be destroyed" in text and "Place a hold" in text
+    assert not session.scalars(
+        select(Notification.text).where(Notification.key.like("retention:%"))
+    ).all()
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"warning_days": 0},
+        {"warning_days": 366},
+        {"warning_days": 10**12},
+        {"warning_days": "14"},
+        {"warning_days": 14.5},
+        {"warning_days": True},
+        {"warning_days": None},
+        {},
+        {"warning_days": 14, "tenant_id": 1},
+    ],
+)
+def test_bad_warning_settings_are_refused(founders: Founders, body: dict) -> None:  # type: ignore[type-arg]
+    response = founders.hmcpsi.call("PUT", "/api/v1/retention/settings", body)
+    assert response.status_code == 422, response.get_json()
+    assert founders.hmcpsi.call("GET", "/api/v1/retention/settings").get_json() == {
+        "warning_days": 28
+    }
+
+
+def test_only_records_managers_change_the_warning_settings(
+    founders: Founders, session: Session, app: Flask
+) -> None:
+    from tenants.models import Role
+    from tests.retention.conftest import browser, colleague
+
+    inspector = colleague(session, founders.hmcpsi, Role.LEAD_INSPECTOR)
+    refused = inspector.call("PUT", "/api/v1/retention/settings", {"warning_days": 3})
+    assert refused.status_code == 403
+    page = browser(app, founders.hmcpsi)
+    bad = page.post("/retention/settings", data={"warning_days": "soon"})
+    assert bad.status_code == 422
+    assert 'href="#warning_days"' in bad.get_data(as_text=True)
+    assert page.post("/retention/settings", data={"warning_days": "21"}).status_code == 302
+    assert 'value="21"' in page.get("/retention").get_data(as_text=True)
+    assert browser(app, inspector).post("/retention/settings", data={}).status_code == 403
 
 
 def test_the_preview_lists_what_will_go_and_what_holds_keep(

@@ -96,6 +96,11 @@ def _seed_two_tenants(owner: psycopg.Connection) -> tuple[int, int]:
             (tenant, user),
         )
         owner.execute(
+            "INSERT INTO retention_settings (tenant_id, warning_days, updated_at)"
+            " VALUES (%s, 30, now())",
+            (tenant,),
+        )
+        owner.execute(
             "INSERT INTO retention_certificates (tenant_id, state, started_at, items,"
             " objects_deleted, digest) VALUES (%s, 'complete', now(), 0, 0, '')",
             (tenant,),
