@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from flask import Response
+from flask import Response, jsonify
 from marshmallow import Schema, fields, validate
 
 from app.api import api, dump, operation, parse_body
@@ -16,7 +16,7 @@ from app.db import get_session
 from shared_workspace.api import _in, _me, _rules, _workspace
 from shared_workspace.documents.models import Document
 from shared_workspace.models import Site
-from shared_workspace.publication import letters, media, schedule, tracker
+from shared_workspace.publication import circulations, letters, media, schedule, tracker
 from shared_workspace.publication.models import Circulation, Letter, Recommendation
 
 TAGS = ["publication"]
@@ -129,6 +129,9 @@ class CirculationSchema(Schema):
     working_days = fields.Integer()
     due_on = fields.Date()
     responded_on = fields.Date(allow_none=True)
+    #: In the list only: comments recorded, and how many still have no response.
+    comments = fields.Integer(dump_only=True)
+    awaiting_response = fields.Integer(dump_only=True)
 
 
 class ResponseDateSchema(StrictSchema):
@@ -248,8 +251,6 @@ def get_strategy(workspace_id: int) -> Response:
 
 
 def _json(body: dict) -> Response:  # type: ignore[type-arg]
-    from flask import jsonify
-
     return jsonify(body)
 
 
@@ -305,9 +306,13 @@ def draft_press_notice(workspace_id: int) -> Response:
     many=True,
 )
 def list_circulations(workspace_id: int) -> Response:
-    return dump(
-        CirculationSchema(many=True), media.circulations(get_session(), _workspace(workspace_id))
-    )
+    workspace = _workspace(workspace_id)
+    db = get_session()
+    counts = circulations.open_counts(db, workspace)
+    rows = CirculationSchema(many=True).dump(media.circulations(db, workspace))
+    for row in rows:
+        row["comments"], row["awaiting_response"] = counts.get(row["id"], (0, 0))
+    return jsonify(rows)
 
 
 @api.post("/workspaces/<int:workspace_id>/circulations")

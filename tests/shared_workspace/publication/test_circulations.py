@@ -116,6 +116,12 @@ def test_each_comment_is_recorded_with_the_response_to_it(trio, workspace) -> No
         f"{comments}/{second['id']}/response",
         {"outcome": "not_accepted", "response": "The term is in the terms of reference."},
     )
+    [summary] = [
+        c
+        for c in lead.call("GET", f"/api/v1/workspaces/{workspace}/circulations").get_json()
+        if c["id"] == row["id"]
+    ]
+    assert (summary["comments"], summary["awaiting_response"]) == (2, 0)
     listed = lead.call("GET", comments).get_json()
     assert [(c["text"], c["outcome"], c["responded_by"]) for c in listed] == [
         ("The unit holds 120 men, not 102.", "accepted", prisons.user.name),
