@@ -27,6 +27,8 @@ def circulation(workspace_id: int, circulation_id: int) -> str | Response | tupl
     errors: dict[str, str] = {}
     values = {"text": "", "source": "", "reference": "", "received_on": ""}
     answering: int | None = None
+    #: What was typed into a response that was refused, to show it again.
+    answer: dict[str, str] = {}
     if request.method == "POST":
         form = request.form
         try:
@@ -38,14 +40,11 @@ def circulation(workspace_id: int, circulation_id: int) -> str | Response | tupl
                 if comment is None or comment.circulation_id != row.id:
                     abort(404)
                 answering = comment.id
-                circulations.respond(
-                    db,
-                    workspace,
-                    comment,
-                    me,
-                    outcome=form.get("outcome", ""),
-                    response=form.get("response", "")[: circulations.MAX_TEXT + 1],
-                )
+                answer = {
+                    "outcome": form.get("outcome", ""),
+                    "response": form.get("response", "")[: circulations.MAX_TEXT + 1],
+                }
+                circulations.respond(db, workspace, comment, me, **answer)
                 flash("Response recorded", "success")
             else:
                 values = {key: form.get(key, "") for key in values}
@@ -85,5 +84,7 @@ def circulation(workspace_id: int, circulation_id: int) -> str | Response | tupl
         outcomes=circulations.OUTCOMES,
         errors=errors,
         values=values,
+        answering=answering,
+        answer=answer,
     )
     return (page, 422) if errors else page

@@ -229,6 +229,14 @@ def test_the_circulation_page_records_comments_and_responses(app: Flask, trio, w
         "GET", f"/api/v1/workspaces/{workspace}/circulations/{row['id']}/comments"
     ).get_json()
     missing = browser.post(
+        page,
+        data={"action": "respond", "comment_id": comment["id"], "response": "Corrected"},
+    )
+    assert missing.status_code == 422
+    html = missing.get_data(as_text=True)
+    assert "Say whether the comment is accepted, partially or not" in html
+    assert ">Corrected</textarea>" in html  # what was typed is shown again
+    missing = browser.post(
         page, data={"action": "respond", "comment_id": comment["id"], "outcome": "accepted"}
     )
     assert missing.status_code == 422
