@@ -149,6 +149,20 @@ def request_authority(
     )
     if existing is not None:
         return existing
+    if user.tenant_id != workspace.lead_tenant_id:
+        raise LetterError("Only the lead inspectorate asks for a letter's authority")
+    rejected = session.scalar(
+        select(decisions.Decision.id).where(
+            decisions.Decision.subject_id == subject.id,
+            decisions.Decision.status == "rejected",
+            decisions.Decision.subject_hash == subject.content_hash,
+        )
+    )
+    if rejected is not None:
+        raise LetterError(
+            "This version of the letter was rejected: change it as the reason asks, then ask "
+            "for authority again"
+        )
     return _propose(session, workspace, subject, user)
 
 

@@ -300,3 +300,37 @@ def test_the_letters_page_asks_for_the_site_and_refuses_a_second_letter(
     )
     register = browser.get(page).get_data(as_text=True)
     assert register.count("Site: HMP Manchester") == 1
+
+
+def test_a_rejected_letter_needs_a_new_version_before_authority_is_asked_again(
+    app, trio, workspace
+) -> None:
+    lead, prisons, _cfrs = trio
+    travel(date(2027, 1, 4))
+    created = letter(lead, workspace, site(lead, workspace, FIELDWORK))
+    path = f"/api/v1/workspaces/{workspace}/letters/{created['id']}/authority"
+    asked_by_partner = prisons.call("POST", path)
+    assert asked_by_partner.status_code == 422
+    assert "Only the lead" in asked_by_partner.get_json()["detail"]
+    assert lead.call("POST", path).status_code == 200
+    decisions = lead.call("GET", f"/api/v1/workspaces/{workspace}/decisions").get_json()
+    decision = next(d for d in decisions if d["kind"] == "commissioning_letters")
+    rejected = prisons.call(
+        "POST",
+        f"/api/v1/workspaces/{workspace}/decisions/{decision['id']}/answer",
+        {"approve": False, "reason": "Name the second site visit"},
+    )
+    assert rejected.status_code == 200 and rejected.get_json()["status"] == "rejected"
+    again = lead.call("POST", path)
+    assert again.status_code == 422, again.get_json()
+    assert "was rejected" in again.get_json()["detail"]
+    saved = lead.client.put(
+        f"/api/v1/workspaces/{workspace}/documents/{created['document_id']}",
+        json={"sections": [{"key": "body", "title": "Letter", "body": "<p>Two visits.</p>"}]},
+        headers={**lead.headers, "If-Match": f'"{created["document_id"]}-1"'},
+    )
+    assert saved.status_code == 200, saved.get_json()
+    assert lead.call("POST", path).status_code == 200
+    decisions = lead.call("GET", f"/api/v1/workspaces/{workspace}/decisions").get_json()
+    statuses = sorted(d["status"] for d in decisions if d["kind"] == "commissioning_letters")
+    assert statuses == ["open", "rejected"]
