@@ -1,6 +1,8 @@
-// Evidence uploads straight to object storage: presigned multipart parts sent four at a time,
-// failed parts retried, uploads resumed after a reload from the parts the store already holds,
-// per-file and overall progress. Also polls a zip export's progress. No inline script (CSP).
+// Evidence uploads straight to object storage, from the file chooser or files dropped on the
+// upload area: presigned multipart parts sent four at a time, failed parts retried (and a Retry
+// button when they fail for good), uploads resumed after a reload from the parts the store
+// already holds, per-file and overall progress. Also polls a zip export's progress. No inline
+// script (CSP).
 
 const PARALLEL = 4;
 const RETRIES = 5;
@@ -133,7 +135,7 @@ class FileUpload {
     this.retry.type = "button";
     this.retry.className = "govuk-button govuk-button--secondary govuk-!-margin-bottom-0";
     this.retry.textContent = `Retry ${file.name}`;
-    this.retry.hidden = true;
+    this.showRetry(false);
     this.retry.addEventListener("click", () => this.run());
     this.row.append(this.label, this.bar, this.text, this.retry);
     uploader.list.append(this.row);
@@ -141,6 +143,12 @@ class FileUpload {
 
   get storeKey() {
     return `evidence-upload:${this.uploader.startUrl}:${this.file.name}:${this.file.size}:${this.file.lastModified}`;
+  }
+
+  // govuk-button's display rule beats the hidden attribute, so a utility class hides it too.
+  showRetry(shown) {
+    this.retry.hidden = !shown;
+    this.retry.classList.toggle("govuk-!-display-none", !shown);
   }
 
   say(message) {
@@ -166,7 +174,7 @@ class FileUpload {
           this.partSize = status.file.part_size;
           this.partCount = Math.max(1, Math.ceil(this.file.size / this.partSize));
           for (const part of status.parts) this.sent.set(part.part_number, part.size);
-          this.say(`Resuming: ${status.parts.length} of ${this.partCount} parts were already sent`);
+          this.resumed = status.parts.length;
           return;
         }
       } catch (error) { /* start again below */ }
@@ -221,24 +229,56 @@ class FileUpload {
     return digest.hex();
   }
 
+  // The parts still missing, in order: those not sent, or sent only in part.
+  missing() {
+    const waiting = [];
+    for (let n = 1; n <= this.partCount; n++) {
+      const expected = Math.min(this.partSize, this.file.size - (n - 1) * this.partSize);
+      if (this.sent.get(n) !== expected) waiting.push(n);
+    }
+    return waiting;
+  }
+
+  // PARALLEL workers share the list. Once a part has failed for good the others take no new
+  // parts, and every part in flight settles before the failure is reported, so a retry never
+  // runs beside the attempt it replaces.
+  async sendAll(waiting) {
+    let failure = null;
+    const worker = async () => {
+      while (waiting.length && !failure) {
+        try {
+          await this.sendPart(waiting.shift());
+        } catch (error) {
+          failure = failure || error;
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: PARALLEL }, worker));
+    if (failure) throw failure;
+  }
+
   async run() {
-    this.retry.hidden = true;
+    if (this.running) return;
+    this.running = true;
+    this.showRetry(false);
     try {
       if (!this.statusUrl) await this.begin();
-      const waiting = [];
-      for (let n = 1; n <= this.partCount; n++) {
-        const expected = Math.min(this.partSize, this.file.size - (n - 1) * this.partSize);
-        if (this.sent.get(n) !== expected) waiting.push(n);
-      }
+      const waiting = this.missing();
       this.progress();
-      this.say(`Sending ${this.file.name}`);
-      const hashing = this.hash();
-      const workers = Array.from({ length: PARALLEL }, async () => {
-        while (waiting.length) await this.sendPart(waiting.shift());
-      });
-      await Promise.all(workers);
+      if (this.resumed !== undefined) {
+        this.say(`Resuming ${this.file.name}: ${this.resumed} of ${this.partCount} parts were already sent`);
+        this.resumed = undefined;
+      } else {
+        this.say(`Sending ${this.file.name}`);
+      }
+      // Hashed once, while the parts are sent; a retry reuses the result.
+      if (!this.hashing) {
+        this.hashing = this.hash();
+        this.hashing.catch(() => { this.hashing = null; });
+      }
+      await this.sendAll(waiting);
       this.say("Checking the file");
-      const sha256 = await hashing;
+      const sha256 = await this.hashing;
       const result = await appRequest(this.uploader.csrf, "POST", this.endpoint("complete"), { sha256 });
       localStorage.removeItem(this.storeKey);
       const warnings = (result.warnings || []).join(" ");
@@ -248,7 +288,14 @@ class FileUpload {
       this.watch();
     } catch (error) {
       this.say(`${this.file.name} was not uploaded: ${error.message}`);
-      if (!error.status || error.status >= 500) this.retry.hidden = false;
+      if (!error.status || error.status >= 500) {
+        this.showRetry(true);
+      } else {
+        // Refused for a reason a retry cannot change: choosing the file again starts afresh.
+        localStorage.removeItem(this.storeKey);
+      }
+    } finally {
+      this.running = false;
     }
   }
 
@@ -287,12 +334,20 @@ class Uploader {
       this.add(this.input.files);
       this.input.value = "";
     });
+    // Files dragged onto the area are uploaded like chosen ones; anything else dragged over
+    // it (text, links) is left to the browser.
+    const carriesFiles = (event) => Array.from(event.dataTransfer?.types || []).includes("Files");
     root.addEventListener("dragover", (event) => {
+      if (!carriesFiles(event)) return;
       event.preventDefault();
+      event.dataTransfer.dropEffect = "copy";
       root.classList.add("govuk-inset-text");
     });
-    root.addEventListener("dragleave", () => root.classList.remove("govuk-inset-text"));
+    root.addEventListener("dragleave", (event) => {
+      if (!root.contains(event.relatedTarget)) root.classList.remove("govuk-inset-text");
+    });
     root.addEventListener("drop", (event) => {
+      if (!carriesFiles(event)) return;
       event.preventDefault();
       root.classList.remove("govuk-inset-text");
       this.add(event.dataTransfer.files);
@@ -300,6 +355,7 @@ class Uploader {
   }
 
   add(files) {
+    if (!files.length) return;
     this.overall.hidden = false;
     for (const file of files) {
       const upload = new FileUpload(this, file);
