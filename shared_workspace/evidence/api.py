@@ -19,7 +19,7 @@ from app.storage import get_storage
 from app.storage.base import InvalidUpload
 from app.storage.request_body import request_body
 from app.tenancy import get_or_404
-from shared_workspace.evidence import jobs, service, streaming, uploads
+from shared_workspace.evidence import jobs, service, uploads
 from shared_workspace.evidence.models import (
     EvidenceExport,
     EvidenceFile,
@@ -229,7 +229,7 @@ def stream_file(workspace_id: int, evidence_id: int) -> Response:
         uploads.check_declared(request.args.get("name", ""), size, settings)
         # Larger than the app's limit for forms and JSON; the evidence limit was just checked.
         request.max_content_length = settings.max_bytes
-        file, duplicates = streaming.stream_upload(
+        file, duplicates = uploads.stream_upload(
             get_session(),
             get_storage(),
             item,

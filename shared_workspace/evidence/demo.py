@@ -7,7 +7,7 @@ import io
 from sqlalchemy.orm import Session
 
 from app.storage import get_storage
-from shared_workspace.evidence import jobs, service, streaming
+from shared_workspace.evidence import jobs, service, uploads
 from shared_workspace.models import Workspace
 from tenants.models import User
 
@@ -63,7 +63,7 @@ def seed_demo_evidence(session: Session, workspace: Workspace, person: User) -> 
             visibility=visibility,
             criteria=criteria,
         )
-        file, _duplicates = streaming.stream_upload(
+        file, _duplicates = uploads.stream_upload(
             session,
             storage,
             item,

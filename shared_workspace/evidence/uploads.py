@@ -3,7 +3,7 @@ through the API. Every new object lands under a quarantine key, invisible, until
 job (jobs.py) has judged it and moved it to its evidence key.
 
 The server never holds a whole file: browsers send parts straight to the store; streamed
-uploads (streaming.py) pass through in chunks while they are hashed.
+uploads pass through in chunks while they are hashed.
 """
 
 from __future__ import annotations
@@ -26,8 +26,10 @@ from app.storage.base import (
     InvalidUpload,
     MiB,
     ObjectInfo,
+    ReadableStream,
     Storage,
     UploadedPart,
+    UploadMismatch,
     validate_content_type,
 )
 from shared_workspace.evidence import scan
@@ -131,7 +133,7 @@ def allowed_words(settings: UploadSettings) -> str:
     return ", ".join(labels[k] for k in labels if k in settings.allowed)
 
 
-def check_owner(item: EvidenceItem, user: User) -> None:
+def _owner_check(item: EvidenceItem, user: User) -> None:
     if user.tenant_id != item.tenant_id:
         raise NotYours("Only the inspectorate that recorded this evidence can add files to it")
 
@@ -155,7 +157,7 @@ def storage_tags(item: EvidenceItem) -> dict[str, str]:
     }
 
 
-def new_file(item: EvidenceItem, user: User, name: str, size: int, content_type: str) -> Any:
+def _new_file(item: EvidenceItem, user: User, name: str, size: int, content_type: str) -> Any:
     return EvidenceFile(
         item_id=item.id,
         workspace_id=item.workspace_id,
@@ -169,7 +171,7 @@ def new_file(item: EvidenceItem, user: User, name: str, size: int, content_type:
     )
 
 
-def safe_content_type(value: str | None) -> str:
+def _content_type(value: str | None) -> str:
     try:
         return validate_content_type(value or None)
     except ValueError:
@@ -188,9 +190,9 @@ def start_upload(
     settings: UploadSettings,
 ) -> EvidenceFile:
     """Begin a multipart upload into quarantine; the browser then asks for part URLs."""
-    check_owner(item, user)
+    _owner_check(item, user)
     name = check_declared(filename, size, settings)
-    file = new_file(item, user, name, size, safe_content_type(content_type))
+    file = _new_file(item, user, name, size, _content_type(content_type))
     file.part_size = part_size_for(size, settings.part_bytes)
     session.add(file)
     session.flush()
@@ -351,6 +353,89 @@ def duplicates(session: Session, file: EvidenceFile) -> list[EvidenceFile]:
             .limit(5)
         )
     )
+
+
+class _Prefixed:
+    """A stream that first returns ``head`` and then the rest of ``stream``."""
+
+    def __init__(self, head: bytes, stream: ReadableStream) -> None:
+        self._head = head
+        self._stream = stream
+
+    def read(self, size: int = -1, /) -> bytes:
+        if self._head:
+            if size is None or size < 0 or size >= len(self._head):
+                data, self._head = self._head, b""
+                return data
+            data, self._head = self._head[:size], self._head[size:]
+            return data
+        return self._stream.read(size)
+
+
+def _read_head(stream: ReadableStream, wanted: int) -> bytes:
+    pieces: list[bytes] = []
+    got = 0
+    while got < wanted:
+        data = stream.read(wanted - got)
+        if not data:
+            break
+        pieces.append(data)
+        got += len(data)
+    return b"".join(pieces)
+
+
+def stream_upload(
+    session: Session,
+    storage: Storage,
+    item: EvidenceItem,
+    user: User,
+    *,
+    filename: str,
+    stream: ReadableStream,
+    size: int | None,
+    sha256: str | None,
+    content_type: str | None,
+    settings: UploadSettings,
+) -> tuple[EvidenceFile, list[EvidenceFile]]:
+    """Store a streamed upload in quarantine, checking size and hash on the way through."""
+    _owner_check(item, user)
+    if size is None:
+        raise EvidenceError("Send the file with a Content-Length header", "size", status=411)
+    name = check_declared(filename, size, settings)
+    declared = check_sha256(sha256) if sha256 else None
+    head = _read_head(stream, min(size, scan.HEAD_BYTES))
+    detected = scan.detect_head(head) if len(head) == size or len(head) >= 512 else None
+    if detected is not None and detected.kind not in settings.allowed:
+        raise EvidenceError(
+            f"The content is {detected.description}, whatever its name says. "
+            f"Upload {allowed_words(settings)}",
+            "file",
+            status=415,
+        )
+    file = _new_file(item, user, name, size, _content_type(content_type))
+    session.add(file)
+    session.flush()
+    try:
+        # The store hashes and counts the stream once, on its way through, and keeps nothing
+        # unless both match.
+        info = storage.put(
+            file.quarantine_key,
+            _Prefixed(head, stream),
+            content_type=file.declared_type,
+            tags=storage_tags(item),
+            size=size,
+            sha256=declared,
+        )
+    except UploadMismatch as error:
+        raise EvidenceError(
+            "The file that arrived does not match its declared size or SHA-256: "
+            f"{error}. Nothing was kept; send it again",
+            "sha256" if "SHA-256" in str(error) else "size",
+        ) from None
+    file.declared_sha256 = declared or info.sha256
+    file.state = FileState.UPLOADED.value
+    session.flush()
+    return file, duplicates(session, file)
 
 
 def abandoned(session: Session, before: Any) -> Iterator[EvidenceFile]:
