@@ -117,3 +117,31 @@ def test_retagging_skips_rejected_files_and_a_missing_object(
         assert jobs.retag_item_files(tenant, item) == 0
     assert put_tags(store, lost, {"retention-class": "data"}) is False
     assert list(store.list()) == []
+
+
+def test_a_real_worker_retags_from_the_redis_queue(
+    world: World, store: Storage, app, monkeypatch, redis
+) -> None:
+    from rq import Queue, SimpleWorker
+
+    from app.jobs import QUEUE_DEFAULT, RqRunner
+    from tests import services
+
+    item = new_item(world.lead, world.workspace)["item"]["id"]
+    file_id, _ = upload(world.lead, world.workspace, item, PDF + b"% via rq")
+    queued = _queue(monkeypatch)
+    _patch(world, item, retention_class="correspondence")
+    runner = RqRunner(services.REDIS_URL)
+    [(func, args)] = queued
+    rq_job = runner.submit(func, args, QUEUE_DEFAULT)
+
+    with app.app_context():
+        worker = SimpleWorker(
+            [Queue(QUEUE_DEFAULT, connection=runner.connection)], connection=runner.connection
+        )
+        assert worker.work(burst=True)
+
+    rq_job.refresh()
+    assert rq_job.get_status() == "finished", rq_job.latest_result()
+    key = f"evidence/{world.lead.tenant.id}/{world.workspace}/{item}/{file_id}"
+    assert _tags(store, key)["retention-class"] == "correspondence"
