@@ -157,11 +157,19 @@ def enqueue(func: Callable[..., Any], *args: Any, queue: str = QUEUE_DEFAULT) ->
     runner = get_runner()
     session: Session | None = g.get("db_session") if has_app_context() else None
     if session is not None and session.in_transaction():
+        submitted = False
 
-        @event.listens_for(session, "after_commit", once=True)
-        def _submit(_session: Session) -> None:
+        def _submit(committed: Session) -> None:
+            # SQLAlchemy reports a released savepoint (begin_nested) as a commit too: the
+            # request's own transaction is still open then, and a job started now would not
+            # see its work (in-process, it could wait on the request's locks for ever).
+            nonlocal submitted
+            if submitted or committed.in_nested_transaction():
+                return
+            submitted = True
             runner.submit(func, args, queue)
 
+        event.listen(session, "after_commit", _submit)
         return
     runner.submit(func, args, queue)
 

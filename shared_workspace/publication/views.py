@@ -34,53 +34,68 @@ def _date(text: str) -> date | None:
         return None
 
 
+#: The fields of the draft-a-letter form.
+LETTER_FIELDS = ("addressee_name", "addressee_role", "addressee_email", "site_id", "title", "body")
+
+
 @bp.route("/<int:workspace_id>/letters", methods=["GET", "POST"])
-def letter_register(workspace_id: int) -> str | Response:
+def letter_register(workspace_id: int) -> str | Response | tuple[str, int]:
     db = get_session()
     workspace = get_or_404(db, Workspace, workspace_id)
     me = _me()
+    errors: dict[str, str] = {}
+    values: dict[str, str] = {}
     if request.method == "POST":
         form = request.form
         action = form.get("action", "")
         try:
+            with db.begin_nested():  # a refusal keeps nothing of the attempt
+                if action == "create":
+                    site_id = form.get("site_id", "")
+                    site = get_or_404(db, Site, int(site_id)) if site_id.isdigit() else None
+                    if site is not None and site.workspace_id != workspace.id:
+                        abort(404)
+                    letter = letters.create_letter(
+                        db,
+                        workspace,
+                        me,
+                        addressee_name=form.get("addressee_name", "")[:200],
+                        addressee_role=form.get("addressee_role", "")[:200],
+                        addressee_email=form.get("addressee_email", "")[:320],
+                        title=form.get("title", "")[:300] or workspace.title,
+                        body=form.get("body", "")[:100_000],
+                        site=site,
+                    )
+                    letters.request_authority(db, workspace, letter, me)
+                    flash(
+                        "Letter drafted: the development group representatives are asked to "
+                        "authorise it",
+                        "success",
+                    )
+                else:
+                    ident = form.get("letter_id", "")
+                    letter = get_or_404(db, Letter, int(ident)) if ident.isdigit() else None
+                    if letter is None or letter.workspace_id != workspace.id:
+                        abort(404)
+                    if action == "send":
+                        letters.send(db, workspace, letter, me)
+                        flash(f"The letter to {letter.addressee_name} is being sent", "success")
+                    elif action == "authority":
+                        letters.request_authority(db, workspace, letter, me)
+                        flash("Authority requested", "success")
+                    else:
+                        abort(400)
+        except letters.LetterError as exc:
+            # Shown on the page with the form as typed; nothing of the attempt is kept.
             if action == "create":
-                site_id = form.get("site_id", "")
-                site = get_or_404(db, Site, int(site_id)) if site_id.isdigit() else None
-                if site is not None and site.workspace_id != workspace.id:
-                    abort(404)
-                letter = letters.create_letter(
-                    db,
-                    workspace,
-                    me,
-                    addressee_name=form.get("addressee_name", "")[:200],
-                    addressee_role=form.get("addressee_role", "")[:200],
-                    addressee_email=form.get("addressee_email", "")[:320],
-                    title=form.get("title", "")[:300] or workspace.title,
-                    body=form.get("body", "")[:100_000],
-                    site=site,
-                )
-                letters.request_authority(db, workspace, letter, me)
-                flash(
-                    "Letter drafted: the development group representatives are asked to "
-                    "authorise it",
-                    "success",
-                )
+                values = {k: form.get(k, "")[:100_000] for k in LETTER_FIELDS}
+                field = exc.field if exc.field in LETTER_FIELDS else "addressee_name"
             else:
                 ident = form.get("letter_id", "")
-                letter = get_or_404(db, Letter, int(ident)) if ident.isdigit() else None
-                if letter is None or letter.workspace_id != workspace.id:
-                    abort(404)
-                if action == "send":
-                    letters.send(db, workspace, letter, me)
-                    flash(f"The letter to {letter.addressee_name} is being sent", "success")
-                elif action == "authority":
-                    letters.request_authority(db, workspace, letter, me)
-                    flash("Authority requested", "success")
-                else:
-                    abort(400)
-        except letters.LetterError as exc:
-            flash(str(exc))
-        return redirect(url_for("workspaces.letter_register", workspace_id=workspace.id))
+                field = f"letter-{ident}" if ident.isdigit() and len(ident) < 12 else "letters"
+            errors = {field: str(exc)}
+        else:
+            return redirect(url_for("workspaces.letter_register", workspace_id=workspace.id))
     rows = letters.register(db, workspace)
     today = clock.today()
     state = {
@@ -93,7 +108,7 @@ def letter_register(workspace_id: int) -> str | Response:
     sites = list(
         db.scalars(select(Site).where(Site.workspace_id == workspace.id).order_by(Site.name))
     )
-    return render_template(
+    page = render_template(
         "publication/letters.html",
         workspace=workspace,
         letters=rows,
@@ -101,7 +116,10 @@ def letter_register(workspace_id: int) -> str | Response:
         sites=sites,
         site_names={site.id: site.name for site in sites},
         is_lead=me.tenant_id == workspace.lead_tenant_id,
+        errors=errors,
+        values=values,
     )
+    return (page, 422) if errors else page
 
 
 @bp.get("/<int:workspace_id>/letters/<int:letter_id>.<any(pdf, docx):fmt>")

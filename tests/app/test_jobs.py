@@ -33,6 +33,39 @@ def test_in_process_job_runs_once_the_request_commits(app: Flask, database: Data
         g.pop("db_session").close()
 
 
+def test_a_released_savepoint_does_not_submit_the_job_early(
+    app: Flask, database: Database, redis
+) -> None:
+    """Work done in a savepoint after enqueueing (a notification, a form's attempt) must not
+    count as the request committing: the job reaches its queue (real rq on Redis) only when
+    the request's transaction commits, and once."""
+    import uuid
+
+    runner = RqRunner(services.REDIS_URL)
+    name = f"test-savepoint-{uuid.uuid4().hex[:8]}"
+    queue = Queue(name, connection=runner.connection)
+    saved = app.extensions["jobs"]
+    app.extensions["jobs"] = runner
+    try:
+        with app.test_request_context("/"):
+            session = get_session()
+            session.add(JobHeartbeat(name="request-work", last_run_at=_now(), runs=0))
+            session.flush()
+            enqueue(record_scheduler_heartbeat, queue=name)
+            with session.begin_nested():
+                session.add(JobHeartbeat(name="savepoint-work", last_run_at=_now(), runs=0))
+            assert queue.count == 0
+            session.commit()
+            assert queue.count == 1
+            session.commit()  # a later commit does not submit it again
+            assert queue.count == 1
+            g.pop("db_session").close()
+    finally:
+        app.extensions["jobs"] = saved
+        queue.empty()
+        queue.delete(delete_jobs=True)
+
+
 def test_a_job_is_not_run_when_its_transaction_rolls_back(app: Flask, database: Database) -> None:
     with app.test_request_context("/"):
         session = get_session()

@@ -291,10 +291,17 @@ def test_the_letters_page_asks_for_the_site_and_refuses_a_second_letter(
     }
     html = browser.get(page).get_data(as_text=True)
     assert "Inspected site" in html and "HMP Manchester (fieldwork from 1 March 2027)" in html
-    no_site = browser.post(page, data=form, follow_redirects=True).get_data(as_text=True)
-    assert "Choose the inspected site the letter is about" in no_site
+    refused = browser.post(page, data=form)
+    assert refused.status_code == 422
+    no_site = refused.get_data(as_text=True)
+    # An error summary linking to the field, the field marked, and the form as typed.
+    assert "There is a problem" in no_site and 'href="#site_id"' in no_site
+    assert 'id="site_id-error"' in no_site and "Choose the inspected site" in no_site
+    assert 'value="Ann Bell"' in no_site and "We will inspect.</textarea>" in no_site
+    assert no_site.startswith("<!DOCTYPE html>") and "<title>Error: " in no_site
     assert browser.post(page, data={**form, "site_id": prison}).status_code == 302
-    twice = browser.post(page, data={**form, "site_id": prison}, follow_redirects=True)
+    twice = browser.post(page, data={**form, "site_id": prison})
+    assert twice.status_code == 422
     assert "There is already a letter to Ann Bell about HMP Manchester" in twice.get_data(
         as_text=True
     )
