@@ -260,52 +260,84 @@ def publication_ics(workspace_id: int) -> Response:
     )
 
 
+#: Where the response form of one recommendation shows each field's error.
+RESPONSE_FIELDS = {"status": "status", "action_taken": "action", "responded_on": "on"}
+#: The fields of the add form.
+TRACKER_FIELDS = (
+    "kind",
+    "text",
+    "organisation",
+    "measure",
+    "due_on",
+    "evidence",
+    "report_section",
+)
+
+
 @bp.route("/<int:workspace_id>/recommendations", methods=["GET", "POST"])
-def recommendations(workspace_id: int) -> str | Response:
+def recommendations(workspace_id: int) -> str | Response | tuple[str, int]:
     db = get_session()
     workspace = get_or_404(db, Workspace, workspace_id)
     me = _me()
+    errors: dict[str, str] = {}
+    values: dict[str, str] = {}
     if request.method == "POST":
         form = request.form
+        responding = form.get("action") == "respond"
+        ident = form.get("recommendation_id", "")
         try:
-            if form.get("action") == "respond":
-                ident = form.get("recommendation_id", "")
-                row = get_or_404(db, Recommendation, int(ident)) if ident.isdigit() else None
-                if row is None or row.workspace_id != workspace.id:
-                    abort(404)
-                responded_on = _date(form.get("responded_on", "")) or clock.today()
-                tracker.respond(
-                    db,
-                    row,
-                    status=form.get("status", ""),
-                    action_taken=form.get("action_taken", "")[:5000],
-                    responded_on=responded_on,
-                )
-                flash("Response recorded", "success")
-            else:
-                tracker.add(
-                    db,
-                    workspace,
-                    me,
-                    text=form.get("text", "")[:5000],
-                    organisation=form.get("organisation", "")[:300],
-                    kind=form.get("kind") or None,
-                    measure=form.get("measure", "")[:5000],
-                    due_on=_date(form.get("due_on", "")),
-                    evidence=form.get("evidence", "")[:5000],
-                    report_section=form.get("report_section", "")[:300],
-                )
-                flash(f"{workspace.recommendations_word.capitalize()[:-1]} added", "success")
+            with db.begin_nested():  # a refusal keeps nothing of the attempt
+                if responding:
+                    row = get_or_404(db, Recommendation, int(ident)) if ident.isdigit() else None
+                    if row is None or row.workspace_id != workspace.id:
+                        abort(404)
+                    responded_on = _date(form.get("responded_on", "")) or clock.today()
+                    tracker.respond(
+                        db,
+                        row,
+                        status=form.get("status", ""),
+                        action_taken=form.get("action_taken", "")[:5000],
+                        responded_on=responded_on,
+                    )
+                    flash("Response recorded", "success")
+                else:
+                    tracker.add(
+                        db,
+                        workspace,
+                        me,
+                        text=form.get("text", "")[:5000],
+                        organisation=form.get("organisation", "")[:300],
+                        kind=form.get("kind") or None,
+                        measure=form.get("measure", "")[:5000],
+                        due_on=_date(form.get("due_on", "")),
+                        evidence=form.get("evidence", "")[:5000],
+                        report_section=form.get("report_section", "")[:300],
+                    )
+                    word = workspace.recommendations_word.capitalize()[:-1]
+                    flash(f"{word} added", "success")
         except tracker.TrackerError as exc:
-            flash(str(exc))
-        return redirect(url_for("workspaces.recommendations", workspace_id=workspace.id))
-    return render_template(
+            # Shown on the page with the form as typed, the field marked.
+            if responding:
+                values = {k: form.get(k, "")[:5000] for k in RESPONSE_FIELDS}
+                values["recommendation_id"] = ident
+                field = f"{RESPONSE_FIELDS.get(exc.field or '', 'action')}-{ident}"
+            else:
+                values = {k: form.get(k, "")[:5000] for k in TRACKER_FIELDS}
+                values["action"] = "add"
+                field = exc.field if exc.field in TRACKER_FIELDS else "text"
+            errors = {field: str(exc)}
+        else:
+            return redirect(url_for("workspaces.recommendations", workspace_id=workspace.id))
+    page = render_template(
         "publication/tracker.html",
         workspace=workspace,
         rows=tracker.rows(db, workspace.id),
         statuses=tracker.STATUSES,
         public=False,
+        errors=errors,
+        values=values,
     )
+    return (page, 422) if errors else page
 
 
 @bp.get("/<int:workspace_id>/recommendations.<any(csv, xlsx):spreadsheet>")
@@ -358,6 +390,8 @@ def public_tracker(workspace_id: int) -> str:
         rows=tracker.rows(db, workspace.id),
         statuses=tracker.STATUSES,
         public=True,
+        errors={},
+        values={},
     )
 
 

@@ -154,3 +154,32 @@ def test_malformed_imported_recommendations_are_named_not_guessed(trio, workspac
         ("Plan earlier", "recommendation"),
         ("Tidy records", "issue_to_address"),
     ]
+
+
+def test_the_tracker_pages_refuse_with_an_error_summary_and_keep_what_was_typed(
+    app: Flask, trio, workspace
+) -> None:
+    lead = trio[0]
+    browser = app.test_client()
+    sign_in(browser, lead.user)
+    page = f"/workspaces/{workspace}/recommendations"
+    refused = browser.post(page, data={"action": "add", "text": "Plan release earlier"})
+    assert refused.status_code == 422
+    html = refused.get_data(as_text=True)
+    assert "There is a problem" in html and 'href="#organisation"' in html
+    assert 'id="organisation-error"' in html and "Plan release earlier</textarea>" in html
+    assert "<title>Error: " in html
+    added = browser.post(
+        page,
+        data={"action": "add", "text": "Plan release earlier", "organisation": "HMPPS", **SMART},
+    )
+    assert added.status_code == 302
+    (row,) = lead.call("GET", f"/api/v1/workspaces/{workspace}/recommendations").get_json()
+    bad = browser.post(
+        page,
+        data={"action": "respond", "recommendation_id": row["id"], "status": "maybe"},
+    )
+    assert bad.status_code == 422
+    html = bad.get_data(as_text=True)
+    assert f'href="#status-{row["id"]}"' in html and f'id="status-{row["id"]}-error"' in html
+    assert "Awaiting a response." in html  # nothing of the refused response was kept
