@@ -164,7 +164,7 @@ class Config:
         address = self.clamd_address
         if address and not (
             address.startswith("unix:///")
-            or (address.startswith("tcp://") and address.rpartition(":")[2].isdigit())
+            or (address.startswith("tcp://") and address.rpartition(":")[2].isdecimal())
         ):
             raise ConfigError("CLAMD_ADDRESS must be tcp://host:port or unix:///path/to/socket")
 

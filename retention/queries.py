@@ -64,7 +64,7 @@ class Item:
 def page_size(value: str | int | None, default: int = PAGE_SIZE) -> int:
     """A page size from a query string: a whole number between 1 and MAX_PAGE_SIZE."""
     if isinstance(value, str):
-        value = int(value) if value.isdigit() and len(value) < 6 else None
+        value = int(value) if value.isdecimal() and len(value) < 6 else None
     return max(1, min(value or default, MAX_PAGE_SIZE))
 
 
@@ -82,7 +82,7 @@ def decode_cursor(cursor: str | None, arity: int = 1) -> list[str] | None:
     except (ValueError, UnicodeDecodeError):
         return None
     parts = text.split(":")
-    if len(parts) != arity or not parts[-1].isdigit() or not 0 < int(parts[-1]) < 2**31:
+    if len(parts) != arity or not parts[-1].isdecimal() or not 0 < int(parts[-1]) < 2**31:
         return None
     return parts
 

@@ -198,7 +198,7 @@ def new_rule() -> str | Response | tuple[str, int]:
     errors: dict[str, str] = {}
     values: dict[str, Any] = {"sensitivity": "any", "offset_unit": "days", "offset_amount": "0"}
     source = request.args.get("from", "")
-    if request.method == "GET" and source.isdigit() and len(source) < 10:
+    if request.method == "GET" and source.isdecimal() and len(source) < 10:
         rule = get_or_404(db, RetentionRule, int(source))
         values = {
             "material_class": rule.material_class,
@@ -319,7 +319,7 @@ def _reviews_page(errors: dict[str, str] | None = None, status: int = 200) -> tu
     db = get_session()
     tasks = service.review_tasks(db, me().tenant_id)
     number = request.args.get("page", "1")
-    page = int(number) if number.isdigit() and 0 < int(number) < 10_000 else 1
+    page = int(number) if number.isdecimal() and 0 < int(number) < 10_000 else 1
     shown = tasks[(page - 1) * TASKS_PER_PAGE : page * TASKS_PER_PAGE]
     names = service.tenant_names(db)
     return render_template(

@@ -102,7 +102,7 @@ def _page(
     db = get_session()
     user = me()
     days_text = request.args.get("days", "30")
-    days = int(days_text) if days_text.isdigit() and int(days_text) <= 3660 else 30
+    days = int(days_text) if days_text.isdecimal() and int(days_text) <= 3660 else 30
     items = queries.items_page(db, workspace.id, cursor=request.args.get("cursor"))
     all_claims = [c for item in items.rows for c in item.claims]
     active = queries.holds(db, user.tenant_id, active=True)

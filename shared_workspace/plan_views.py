@@ -56,15 +56,15 @@ def add_milestone(workspace_id: int) -> Response:
         stage = form.get("stage", "")
         owner_tenant = form.get("owner_tenant_id", "")
         owner_id = form.get("owner_id", "")
-        owner = db.get(User, int(owner_id)) if owner_id.isdigit() else None
+        owner = db.get(User, int(owner_id)) if owner_id.isdecimal() else None
         plan.add_milestone(
             db,
             workspace,
             _me(),
-            stage=int(stage) if stage.isdigit() else 0,
+            stage=int(stage) if stage.isdecimal() else 0,
             title=form.get("title", "")[:1000],
             due_on=due_on,
-            owner_tenant_id=int(owner_tenant) if owner_tenant.isdigit() else None,
+            owner_tenant_id=int(owner_tenant) if owner_tenant.isdecimal() else None,
             owner=owner,
         )
     except service.WorkspaceError as exc:

@@ -135,7 +135,7 @@ def add_checklist_item(workspace_id: int) -> Response:
     stage = request.form.get("stage", "")
     due_on = _date(request.form.get("due_on", ""))
     try:
-        if not stage.isdigit():
+        if not stage.isdecimal():
             raise service.WorkspaceError("Choose a stage from 1 to 8")
         if due_on is False:
             raise service.WorkspaceError("Enter the due date as a date, like 2027-01-31")
@@ -166,7 +166,7 @@ def update_checklist_item(workspace_id: int, item_id: int) -> Response:
     try:
         if due_on is False:
             raise service.WorkspaceError("Enter the due date as a date, like 2027-01-31")
-        assignee = db.get(User, int(assignee_id)) if assignee_id.isdigit() else None
+        assignee = db.get(User, int(assignee_id)) if assignee_id.isdecimal() else None
         if assignee_id and assignee is None:
             raise service.WorkspaceError("Choose someone named in this inspection")
         service.update_checklist_item(
@@ -234,5 +234,5 @@ def read_notifications() -> Response:
     """Mark one notification (or all) read, then go where it points or back to the dashboard."""
     db = get_session()
     ident = request.form.get("id", "")
-    reminders.mark_read(db, _me(), int(ident) if ident.isdigit() else None)
+    reminders.mark_read(db, _me(), int(ident) if ident.isdecimal() else None)
     return redirect(url_for("workspaces.dashboard"))

@@ -22,7 +22,7 @@ MAX_LIMIT = 500
 
 def _limit() -> int:
     raw = request.args.get("limit", "100")
-    if not raw.isdigit() or not 1 <= int(raw) <= MAX_LIMIT:
+    if not raw.isdecimal() or not 1 <= int(raw) <= MAX_LIMIT:
         raise ValidationError({"limit": [f"Must be a whole number from 1 to {MAX_LIMIT}."]})
     return int(raw)
 

@@ -170,7 +170,7 @@ def totp_uri(secret: str, user: User) -> str:
 
 
 def _matching_step(secret: str, code: str, now: datetime) -> int | None:
-    code = "".join(ch for ch in code if ch.isdigit())
+    code = "".join(ch for ch in code if ch.isdecimal())
     if len(code) != 6:
         return None
     totp = pyotp.TOTP(secret)

@@ -494,7 +494,7 @@ class FolderStorage(Storage):
         found = []
         with os.scandir(folder) as scan:
             for entry in scan:
-                if entry.name.isdigit() and entry.is_file(follow_symlinks=False):
+                if entry.name.isdecimal() and entry.is_file(follow_symlinks=False):
                     size = entry.stat(follow_symlinks=False).st_size
                     found.append((int(entry.name), Path(entry.path), size))
         parts = []

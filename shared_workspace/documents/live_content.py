@@ -159,7 +159,7 @@ def _rows(node: _Node, head: bool = False) -> Iterator[tuple[_Node, bool]]:
 
 
 def _span(value: str) -> int:
-    return int(value) if value.isdigit() and 1 < int(value) <= 1000 else 1
+    return int(value) if value.isdecimal() and 1 < int(value) <= 1000 else 1
 
 
 def _append_table(into: _Into, node: _Node) -> None:

@@ -143,7 +143,7 @@ _LINK_SCHEMES = ("http://", "https://", "mailto:")
 def _filter_attribute(tag: str, attribute: str, value: str) -> str | None:
     if attribute in ("colspan", "rowspan"):
         value = value.strip()
-        if value.isascii() and value.isdigit() and 1 <= int(value) <= _MAX_SPAN:
+        if value.isascii() and value.isdecimal() and 1 <= int(value) <= _MAX_SPAN:
             return str(int(value))
         return None
     if attribute == "href":

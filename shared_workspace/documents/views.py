@@ -197,7 +197,7 @@ def edit_section(workspace_id: int, document_id: int, section_key: str) -> str |
     base_number = doc.head_number
     if request.method == "POST":
         sent = request.form.get("base_version", "")
-        if not sent.isdigit() or len(sent) > 10:
+        if not sent.isdecimal() or len(sent) > 10:
             abort(400)
         base_number = int(sent)
     try:
@@ -314,7 +314,7 @@ def history(workspace_id: int, document_id: int) -> str:
     versions = service.history(db, doc)
     diffs = None
     numbers = (request.args.get("from", ""), request.args.get("to", ""))
-    if all(n.isdigit() and len(n) <= 10 for n in numbers):
+    if all(n.isdecimal() and len(n) <= 10 for n in numbers):
         try:
             old, new = (service.version(db, doc, int(n)) for n in numbers)
         except service.StaleVersion:
@@ -354,7 +354,7 @@ def add_comment(workspace_id: int, document_id: int) -> Response:
     form = request.form
     parent_id = form.get("parent_id", "")
     try:
-        if parent_id.isdigit():
+        if parent_id.isdecimal():
             parent = _owned(db, Comment, int(parent_id), doc)
             comment = review.reply(db, parent, _me(), form.get("body", "")[:20_000])
         else:

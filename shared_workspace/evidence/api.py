@@ -125,7 +125,7 @@ def after_upload(file: EvidenceFile, duplicates: list[EvidenceFile]) -> list[str
 def filters_from(args) -> service.Filters:  # type: ignore[no-untyped-def]
     def number(name: str) -> int | None:
         value = args.get(name, "")
-        return int(value) if value.isdigit() and 0 < int(value) < 2**31 else None
+        return int(value) if value.isdecimal() and 0 < int(value) < 2**31 else None
 
     tenant_id = None
     slug = args.get("inspectorate", "").strip()
@@ -158,7 +158,7 @@ def list_evidence(workspace_id: int) -> Response:
         workspace,
         filters_from(request.args),
         cursor=request.args.get("cursor"),
-        limit=int(limit) if limit.isdigit() else service.PAGE_SIZE,
+        limit=int(limit) if limit.isdecimal() else service.PAGE_SIZE,
         with_file_counts=False,  # not in the API's answer
     )
     return dump(ItemPageSchema(), page)
@@ -224,7 +224,7 @@ def stream_file(workspace_id: int, evidence_id: int) -> Response:
     settings = upload_settings()
     # Werkzeug reports a Content-Length of 0 as None; an empty file must be refused as empty.
     length = request.headers.get("Content-Length", "")
-    size = int(length) if length.isdigit() else None
+    size = int(length) if length.isdecimal() else None
     with evidence_rules():
         uploads.check_declared(request.args.get("name", ""), size, settings)
         # Larger than the app's limit for forms and JSON; the evidence limit was just checked.

@@ -35,7 +35,7 @@ def circulation(workspace_id: int, circulation_id: int) -> str | Response | tupl
             if form.get("action") == "respond":
                 ident = form.get("comment_id", "")
                 comment = (
-                    get_or_404(db, CirculationComment, int(ident)) if ident.isdigit() else None
+                    get_or_404(db, CirculationComment, int(ident)) if ident.isdecimal() else None
                 )
                 if comment is None or comment.circulation_id != row.id:
                     abort(404)

@@ -52,7 +52,7 @@ def letter_register(workspace_id: int) -> str | Response | tuple[str, int]:
             with db.begin_nested():  # a refusal keeps nothing of the attempt
                 if action == "create":
                     site_id = form.get("site_id", "")
-                    site = get_or_404(db, Site, int(site_id)) if site_id.isdigit() else None
+                    site = get_or_404(db, Site, int(site_id)) if site_id.isdecimal() else None
                     if site is not None and site.workspace_id != workspace.id:
                         abort(404)
                     letter = letters.create_letter(
@@ -74,7 +74,7 @@ def letter_register(workspace_id: int) -> str | Response | tuple[str, int]:
                     )
                 else:
                     ident = form.get("letter_id", "")
-                    letter = get_or_404(db, Letter, int(ident)) if ident.isdigit() else None
+                    letter = get_or_404(db, Letter, int(ident)) if ident.isdecimal() else None
                     if letter is None or letter.workspace_id != workspace.id:
                         abort(404)
                     if action == "send":
@@ -92,7 +92,7 @@ def letter_register(workspace_id: int) -> str | Response | tuple[str, int]:
                 field = exc.field if exc.field in LETTER_FIELDS else "addressee_name"
             else:
                 ident = form.get("letter_id", "")
-                field = f"letter-{ident}" if ident.isdigit() and len(ident) < 12 else "letters"
+                field = f"letter-{ident}" if ident.isdecimal() and len(ident) < 12 else "letters"
             errors = {field: str(exc)}
         else:
             return redirect(url_for("workspaces.letter_register", workspace_id=workspace.id))
@@ -162,7 +162,7 @@ def publication(workspace_id: int) -> str | Response:
         action = form.get("action", "")
         try:
             if action == "strategy":
-                quoted = [int(v) for v in form.getlist("quoted") if v.isdigit()]
+                quoted = [int(v) for v in form.getlist("quoted") if v.isdecimal()]
                 media.save_strategy(
                     db,
                     workspace,
@@ -190,10 +190,10 @@ def publication(workspace_id: int) -> str | Response:
                 flash(f"{len(sends)} sends scheduled", "success")
             elif action == "circulate":
                 ident = form.get("document_id", "")
-                document = get_or_404(db, Document, int(ident)) if ident.isdigit() else None
+                document = get_or_404(db, Document, int(ident)) if ident.isdecimal() else None
                 sent_on = _date(form.get("sent_on", ""))
                 days = form.get("working_days", "10")
-                if document is None or sent_on is None or not days.isdigit():
+                if document is None or sent_on is None or not days.isdecimal():
                     raise media.MediaError("Choose the draft, the date sent and the working days")
                 media.circulate(
                     db,
@@ -288,7 +288,7 @@ def recommendations(workspace_id: int) -> str | Response | tuple[str, int]:
         try:
             with db.begin_nested():  # a refusal keeps nothing of the attempt
                 if responding:
-                    row = get_or_404(db, Recommendation, int(ident)) if ident.isdigit() else None
+                    row = get_or_404(db, Recommendation, int(ident)) if ident.isdecimal() else None
                     if row is None or row.workspace_id != workspace.id:
                         abort(404)
                     responded_on = _date(form.get("responded_on", "")) or clock.today()

@@ -149,7 +149,7 @@ def _problem(exc: directory.DirectoryError | lists.ListError) -> ApiError:
 )
 def list_entries() -> Response:
     page = request.args.get("offset", "0")
-    offset = int(page) if page.isdigit() and len(page) < 7 else 0
+    offset = int(page) if page.isdecimal() and len(page) < 7 else 0
     rows = directory.search(
         get_session(),
         request.args.get("q", "")[:100],

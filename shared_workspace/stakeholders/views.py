@@ -155,7 +155,7 @@ def workspace_stakeholders(workspace_id: int) -> str | Response:
         action = request.form.get("action", "")
         try:
             if action == "nominate":
-                ids = [int(v) for v in request.form.getlist("entry_ids") if v.isdigit()][:5000]
+                ids = [int(v) for v in request.form.getlist("entry_ids") if v.isdecimal()][:5000]
                 added = lists.nominate(
                     db, workspace, me, ids, request.form.get("purpose", "both")[:20]
                 )
@@ -168,7 +168,7 @@ def workspace_stakeholders(workspace_id: int) -> str | Response:
                 flash("Consolidating the lists", "success")
             elif action == "decide":
                 left, right = request.form.get("left_id", ""), request.form.get("right_id", "")
-                if not (left.isdigit() and right.isdigit()):
+                if not (left.isdecimal() and right.isdecimal()):
                     abort(400)
                 lists.decide(
                     db, workspace, me, int(left), int(right), request.form.get("same") == "yes"
@@ -184,7 +184,7 @@ def workspace_stakeholders(workspace_id: int) -> str | Response:
                 )
             elif action == "withdraw":
                 ident = request.form.get("nomination_id", "")
-                nomination = get_or_404(db, Nomination, int(ident)) if ident.isdigit() else None
+                nomination = get_or_404(db, Nomination, int(ident)) if ident.isdecimal() else None
                 if nomination is None or nomination.workspace_id != workspace.id:
                     abort(404)
                 lists.withdraw(db, nomination, me)
