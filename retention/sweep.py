@@ -202,55 +202,83 @@ def _workspaces(session: Session, certificate_id: int, material_type: MaterialTy
 
 
 def _copies(session: Session, certificate: Certificate) -> list[tuple[int, type, int, str]]:
-    """Stored copies of what the certificate destroys, in every participant's private area:
-    exports of destroyed documents, and evidence zips made before the destruction of files of
-    their workspace (a zip may hold them; nobody can tell it apart from one that does not).
-    Each as (tenant, model, id, storage key); ones already expired are not listed again."""
+    """Stored copies of what the certificate destroys, in the private areas that can hold
+    them: every export of a destroyed document (finished or still being built: its key is
+    known in advance), and every evidence zip, finished or building, of a workspace whose
+    files it destroys, of the inspectorates that could see those files (all participants
+    for shared files, the owner alone for its own) — a zip may hold them, and nobody can tell
+    it apart from one that does not. Each as (tenant, model, id, storage key); exports
+    already expired are not listed again."""
+    from shared_workspace.documents.exports import export_key
+
     documents = _ids(session, certificate.id, MaterialType.DOCUMENT)
-    zipped = _workspaces(session, certificate.id, MaterialType.EVIDENCE_FILE)
-    if not documents and not zipped:
+    files = session.execute(
+        select(Schedule.workspace_id, Schedule.visibility, Schedule.owner_tenant_id)
+        .where(
+            Schedule.certificate_id == certificate.id,
+            Schedule.destroy_object.is_(True),
+            Schedule.material_type == MaterialType.EVIDENCE_FILE.value,
+        )
+        .distinct()
+    ).all()
+    if not documents and not files:
         return []
-    workspaces = set(zipped) | set(
+    document_workspaces = set(
         session.scalars(select(Document.workspace_id).where(Document.id.in_(documents)))
     )
-    tenants = sorted(
-        set(
-            session.scalars(
-                select(Participant.tenant_id).where(Participant.workspace_id.in_(workspaces))
-            )
+    participants: dict[int, set[int]] = {}
+    for workspace_id, tenant_id in session.execute(
+        select(Participant.workspace_id, Participant.tenant_id).where(
+            Participant.workspace_id.in_(document_workspaces | {f.workspace_id for f in files})
         )
+    ):
+        participants.setdefault(workspace_id, set()).add(tenant_id)
+    # (tenant, workspace) pairs whose zips may hold a destroyed file.
+    zips: set[tuple[int, int]] = set()
+    for workspace_id, visibility, owner in files:
+        seers = participants.get(workspace_id, set()) if visibility == "workspace" else {owner}
+        zips |= {(tenant_id, workspace_id) for tenant_id in seers}
+    tenants = sorted(
+        {t for w in document_workspaces for t in participants.get(w, set())} | {t for t, _w in zips}
     )
     found: list[tuple[int, type, int, str]] = []
     for tenant_id in tenants:
         with as_tenant(session, tenant_id):
-            for export_id, key in session.execute(
-                select(DocumentExport.id, DocumentExport.storage_key).where(
+            for export in session.scalars(
+                select(DocumentExport).where(
                     DocumentExport.tenant_id == tenant_id,
                     DocumentExport.document_id.in_(documents),
                     DocumentExport.status != "failed",
                 )
             ):
-                found.append((tenant_id, DocumentExport, export_id, key))
+                found.append((tenant_id, DocumentExport, export.id, export_key(export)))
+            mine = [w for t, w in zips if t == tenant_id]
             for export in session.scalars(
                 select(EvidenceExport).where(
                     EvidenceExport.tenant_id == tenant_id,
-                    EvidenceExport.workspace_id.in_(zipped),
+                    EvidenceExport.workspace_id.in_(mine),
                     EvidenceExport.state != "failed",
-                    EvidenceExport.created_at <= certificate.started_at,
                 )
             ):
                 found.append((tenant_id, EvidenceExport, export.id, export.key))
     return found
 
 
-def _purge_copies(session: Session, certificate: Certificate, now: datetime) -> None:
+def _purge_copies(
+    session: Session, certificate: Certificate, now: datetime, storage: Storage
+) -> None:
     """Phase three for the copies: expire the exports (their objects went in phase two), and
     empty every pending save, comment, suggestion and live edit of the destroyed documents."""
     reason = (
         f"Destroyed on {now:%d %B %Y} under the retention rules "
         f"(destruction certificate {certificate.id})"
     )
-    for tenant_id, model, ident, _key in _copies(session, certificate):
+    copies = _copies(session, certificate)
+    # An export finished between phase two and now wrote its object after phase two deleted
+    # what was there: delete again (deleting nothing is not an error). One finishing after
+    # this commits finds itself expired and deletes its own object (the export jobs check).
+    storage.delete_many([key for _t, _m, _i, key in copies])
+    for tenant_id, model, ident, _key in copies:
         with as_tenant(session, tenant_id):
             if model is DocumentExport:
                 values = {"status": "failed", "storage_key": "", "error": reason}
@@ -275,6 +303,15 @@ def _purge_copies(session: Session, certificate: Certificate, now: datetime) -> 
         update(Suggestion)
         .where(Suggestion.document_id.in_(documents))
         .values(quote="", text="", reason="")
+        .execution_options(synchronize_session=False)
+    )
+    from shared_workspace.publication.models import Circulation, CirculationComment
+
+    circulated = select(Circulation.id).where(Circulation.document_id.in_(documents))
+    session.execute(
+        update(CirculationComment)
+        .where(CirculationComment.circulation_id.in_(circulated))
+        .values(text="", reference="", response="")
         .execution_options(synchronize_session=False)
     )
     workspaces = select(Document.workspace_id).where(Document.id.in_(documents))
@@ -308,7 +345,9 @@ def _ids(session: Session, certificate_id: int, material_type: MaterialType) -> 
     )
 
 
-def record_destruction(session: Session, certificate: Certificate, deleted: int) -> None:
+def record_destruction(
+    session: Session, certificate: Certificate, deleted: int, storage: Storage
+) -> None:
     """Phase three: purge the material's text, end the claims, complete the certificate."""
     now = utcnow()
     owners = session.scalars(
@@ -350,7 +389,7 @@ def record_destruction(session: Session, certificate: Certificate, deleted: int)
             .values(destroyed_at=now)
             .execution_options(synchronize_session=False)
         )
-    _purge_copies(session, certificate, now)
+    _purge_copies(session, certificate, now, storage)
     note_ids = _ids(session, certificate.id, MaterialType.PRIVATE_NOTE)
     if note_ids:
         session.execute(
@@ -430,7 +469,7 @@ def certificate_digest(session: Session, certificate_id: int) -> tuple[str, int]
 
 def finish(session: Session, certificate: Certificate, storage: Storage) -> int:
     deleted = delete_objects(session, certificate, storage)
-    record_destruction(session, certificate, deleted)
+    record_destruction(session, certificate, deleted, storage)
     return deleted
 
 
@@ -588,7 +627,7 @@ def sweep_tenant(
         set_context(session, tenant_id=tenant_id)
         certificate = session.get(Certificate, certificate_id)
         assert certificate is not None
-        record_destruction(session, certificate, deleted)
+        record_destruction(session, certificate, deleted, storage)
         result.ended += certificate.items
         result.objects_deleted += deleted
         result.certificates.append(certificate.id)

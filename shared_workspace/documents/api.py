@@ -279,7 +279,7 @@ def diff(workspace_id: int, document_id: int) -> Response:
     numbers = []
     for name in ("from", "to"):
         value = request.args.get(name, "")
-        if not value.isdigit() or len(value) > 10:
+        if not value.isdecimal() or len(value) > 10:
             raise ApiError(
                 422,
                 "Unprocessable Content",
@@ -567,6 +567,8 @@ def download(workspace: Workspace, document_export_id: int) -> Response:
         raise ApiError(409, "Conflict", f"The export is {export.status}, not ready yet")
     document = db.get(Document, export.document_id)
     assert document is not None
+    if document.destroyed_at is not None:
+        raise ApiError(410, "Gone", destroyed_message(document))
     audit.record(
         db,
         tenant_id=export.tenant_id,

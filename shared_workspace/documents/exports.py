@@ -296,6 +296,26 @@ def build_export(session: Session, export_id: int, tenant_id: int) -> str:
             error=f"The export failed: {type(exc).__name__}",
         )
         raise
+    # Retention may have destroyed the document (and expired this export) while it rendered:
+    # then the object just written must not outlive it.
+    locked = session.scalar(
+        select(DocumentExport)
+        .where(DocumentExport.id == export_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    destroyed = session.scalar(
+        select(Document.destroyed_at)
+        .where(Document.id == export.document_id)
+        .execution_options(populate_existing=True)
+    )
+    if locked is None or locked.status == "failed" or destroyed is not None:
+        get_storage().delete(key)
+        if locked is not None:
+            locked.status, locked.storage_key = "failed", ""
+            locked.error = locked.error or "The document was destroyed under the retention rules"
+        session.flush()
+        return "destroyed"
     export.storage_key = key
     export.status, export.progress, export.finished_at = "done", 100, utcnow()
     session.flush()

@@ -303,6 +303,17 @@ def build_export(session: Session, tenant_id: int, export_id: int) -> str | None
         size = spool.tell()
         spool.seek(0)
         storage.put(export.key, spool, content_type="application/zip", size=size)
+    # Retention may have destroyed files of the workspace (and expired this zip) while it was
+    # built: then the zip just written must not outlive them.
+    locked = session.scalar(
+        select(EvidenceExport)
+        .where(EvidenceExport.id == export_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    if locked is None or locked.state == "failed":
+        storage.delete(export.key)
+        return "failed"
     export.state = "ready"
     export.size = size
     export.total_files = export.done_files = len(rows)

@@ -91,6 +91,9 @@ class CirculationComment(Base):
 
     __tablename__ = "circulation_comments"
     __workspace_scoped__ = True
+    #: The draft's text quoted and answered: retention destroys it with the draft, so the
+    #: audit log (never rewritten) records that it changed, not what it said.
+    __audit_redact__ = frozenset({"text", "reference", "response"})
 
     id: Mapped[int] = mapped_column(primary_key=True)
     workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id"), index=True)

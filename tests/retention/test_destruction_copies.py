@@ -171,3 +171,53 @@ def test_an_evidence_zip_made_before_a_destruction_goes_with_the_files(
     assert lead.get(f"/workspaces/{ws}/evidence/exports/{export}/download").status_code == 404
     # Rerunning the sweep changes nothing.
     assert sweep(app, cps).ended == 0
+
+
+def test_an_export_still_being_built_when_its_document_is_destroyed_leaves_nothing(
+    founders: Founders, session: Session, app: Flask, store: Storage, travel
+) -> None:
+    """The export's key is known before the job writes it: the sweep deletes it, expires the
+    export, and the job, finishing late, finds it expired and deletes what it wrote."""
+    from shared_workspace.documents import exports
+
+    cps, probation = founders.hmcpsi, founders.hmiprobation
+    ws = new_workspace(cps, "hmiprobation", publication=PUBLICATION)
+    doc = _document(cps, ws)
+    act_as(session, cps)
+    late = DocumentExport(
+        document_id=doc,
+        workspace_id=ws,
+        tenant_id=cps.tenant.id,
+        requested_by_id=cps.user.id,
+        version_number=1,
+        format="pdf",
+    )
+    session.add(late)
+    session.commit()
+    late_id, key = late.id, exports.export_key(late)
+    travel(PUBLICATION - timedelta(days=1))
+    sweep(app, cps)
+    travel(PUBLICATION + relativedelta(months=3))
+    sweep(app, probation)
+    with app.app_context():
+        assert exports.build_export(late_id, cps.tenant.id) in ("destroyed", "failed")
+    assert not store.exists(key)
+    act_as(session, cps)
+    session.expire_all()
+    row = session.get(DocumentExport, late_id)
+    assert row is not None and row.status == "failed" and row.storage_key == ""
+
+
+def test_a_file_only_its_owner_could_see_leaves_partners_zips_alone(
+    founders: Founders, session: Session, app: Flask, store: Storage, travel
+) -> None:
+    cps, prisons = founders.hmcpsi, founders.hmiprisons
+    ws = new_workspace(cps, "hmiprisons", publication=PUBLICATION)
+    evidence_file(cps, ws, b"% interview", method="interview", visibility="inspectorate")
+    theirs = prisons.call("POST", f"/api/v1/workspaces/{ws}/evidence-exports").get_json()["id"]
+    travel(PUBLICATION - timedelta(days=1))
+    assert sweep(app, cps).ended == 1
+    act_as(session, prisons)
+    session.expire_all()
+    kept = session.get(EvidenceExport, theirs)
+    assert kept is not None and kept.state == "ready" and store.exists(kept.key)
