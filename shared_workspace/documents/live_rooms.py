@@ -44,6 +44,8 @@ RATE_BURST = 240.0
 OUTBOX_LIMIT = 2000
 #: Queued messages a writer sends in one go (updates among them merged into one frame).
 BATCH = 200
+#: Characters of HTML one byte of an update can become at most ("&" is written "&amp;").
+LENGTH_FACTOR = 5
 #: Total update bytes a room accepts before refusing more (the section is far too long).
 MAX_ROOM_BYTES = 32 * 1024 * 1024
 
@@ -164,8 +166,9 @@ class Room:
         self.last_editor: Identity | None = None
         self.closed = False
         #: An upper estimate of the section's HTML length: exact when measured, then raised by
-        #: twice each update's size (an update carries every character it inserts and little
-        #: markup), so the exact (costly) measurement runs only near the limit.
+        #: LENGTH_FACTOR times each update's size (an update carries every character it
+        #: inserts; one byte becomes at most five characters of HTML, "&" as "&amp;"), so the
+        #: exact (costly) measurement runs only near the limit.
         self.length_estimate = 0
 
     def others(self, conn: Connection | None) -> list[Connection]:
@@ -322,8 +325,8 @@ class Hub:
     def _check_length(self, room: Room, update: bytes) -> None:
         """Refuse (before storing it) an update that would take the section past the length a
         version may have: compaction could never save it, and the text would be stranded."""
-        if room.length_estimate + 2 * len(update) <= richtext.MAX_SECTION_CHARS:
-            room.length_estimate += 2 * len(update)
+        if room.length_estimate + LENGTH_FACTOR * len(update) <= richtext.MAX_SECTION_CHARS:
+            room.length_estimate += LENGTH_FACTOR * len(update)
             return
         trial = Doc()
         with room.lock:
@@ -385,7 +388,7 @@ class Hub:
             with room.lock:
                 room.doc.apply_update(payload)
                 room.size += len(payload)
-                room.length_estimate += 2 * len(payload)
+                room.length_estimate += LENGTH_FACTOR * len(payload)
             for peer in room.others(None):
                 peer.send_update(payload)
             return
@@ -430,7 +433,7 @@ class Hub:
         if result.server_update:
             with room.lock:
                 room.doc.apply_update(result.server_update)
-                room.length_estimate += 2 * len(result.server_update)
+                room.length_estimate += LENGTH_FACTOR * len(result.server_update)
             self._broadcast_update(room, None, result.server_update)
         if result.closed_reason:
             for conn in room.others(None):

@@ -330,7 +330,10 @@ def _save(session, section, document, head, base, body, fresh) -> int:  # type: 
         # which everyone in the room sees and is typing into, becomes the version; the other
         # writer's text is not overwritten: it goes back to them as a pending save showing
         # both texts side by side, for them to resolve like any conflicting save.
-        note += f"; version {head.number} overlapped and was returned to its writer to resolve"
+        note += (
+            f"; text saved meanwhile by other means (up to version {head.number}) overlapped "
+            "and was returned to its writer to resolve"
+        )
         base_number = head.number
         sections = [
             {**s, "body": body} if s["key"] == section.section_key else s for s in head.sections
@@ -340,36 +343,52 @@ def _save(session, section, document, head, base, body, fresh) -> int:  # type: 
     )
     assert saved.version is not None and saved.pending is None
     if merged is not None and not merged.clean:
-        _return_to_writer(session, document, base, head, saved.version)
+        _return_to_writer(session, section.section_key, document, base, head, saved.version)
     return saved.version.number
 
 
-def _return_to_writer(session, document, base, head, live) -> None:  # type: ignore[no-untyped-def]
-    """Give the writer of ``head`` (saved by form or API over text being typed live) a pending
-    save of their version made on the live sync base, conflicting with the live version."""
-    if head.author_id is None:
-        return
-    result = merge(
-        service.as_version(base.sections),
-        service.as_version(live.sections),
-        service.as_version(head.sections),
+def _return_to_writer(session, key, document, base, head, live) -> None:  # type: ignore[no-untyped-def]
+    """Give each writer who changed this section by form or API since the live sync base
+    (while it was being typed live) a pending save of their version, conflicting with the
+    live version, to resolve like any conflicting save."""
+    key = live.sections and next(
+        (s["key"] for s in live.sections if s["body"] != _section(base, s["key"])), None
     )
-    if result.clean:
-        return
-    act_as(session, head.author_id, head.tenant_id, head.author.email if head.author else "")
-    session.add(
-        PendingSave(
-            document_id=document.id,
-            workspace_id=document.workspace_id,
-            tenant_id=head.tenant_id,
-            author_id=head.author_id,
-            base_number=base.number,
-            head_number=live.number,
-            sections=list(head.sections),
-            conflicts=[service.conflict_row(c) for c in result.conflicts],
+    previous = base
+    given: set[int] = set()
+    for number in range(base.number + 1, head.number + 1):
+        version = service.version(session, document, number)
+        changed = _section(version, key) != _section(previous, key)
+        previous = version
+        if not changed or version.author_id is None or version.author_id in given:
+            continue
+        result = merge(
+            service.as_version(base.sections),
+            service.as_version(live.sections),
+            service.as_version(version.sections),
         )
-    )
-    session.flush()
+        if result.clean:
+            continue
+        given.add(version.author_id)
+        label = version.author.email if version.author else ""
+        act_as(session, version.author_id, version.tenant_id, label)
+        session.add(
+            PendingSave(
+                document_id=document.id,
+                workspace_id=document.workspace_id,
+                tenant_id=version.tenant_id,
+                author_id=version.author_id,
+                base_number=base.number,
+                head_number=live.number,
+                sections=list(version.sections),
+                conflicts=[service.conflict_row(c) for c in result.conflicts],
+            )
+        )
+        session.flush()
+
+
+def _section(version, key: str) -> str | None:  # type: ignore[no-untyped-def]
+    return next((s["body"] for s in version.sections if s["key"] == key), None)
 
 
 def _authors(session: Session, senders: list[tuple[int, int]]) -> list[User]:

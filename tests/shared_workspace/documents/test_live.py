@@ -278,7 +278,7 @@ def test_an_overlapping_form_save_is_not_overwritten_by_the_live_text(
     assert result.version_number == 3
     head = service.head(session, document)
     assert head.sections[0]["body"] == "<p>One. Live.</p><p>Two.</p>"
-    assert "version 2 overlapped and was returned to its writer" in head.note
+    assert "overlapped and was returned to its writer" in head.note
     _identity(session, other)
     (pending,) = service.open_pending(session, document, other.user)
     assert pending.head_number == 3
@@ -293,3 +293,34 @@ def test_an_overlapping_form_save_is_not_overwritten_by_the_live_text(
     )
     assert saved.version is not None
     assert "rewritten on the form" in service.head(session, document).sections[0]["body"]
+
+
+def test_the_overlapping_writer_gets_their_text_back_not_whoever_saved_last(
+    session: Session, pair: tuple[Inspectorate, Inspectorate, int]
+) -> None:
+    lead, other, document_id = pair
+    who = _identity(session, other)
+    document = session.get(Document, document_id)
+    assert document is not None
+    summary = live_service.open_section(session, document, "summary")
+    target = live_service.Target(document.workspace_id, document_id, "summary")
+    update = _typed(session, summary.id, " Live.")
+    live_service.store_update(session, who, target, summary.id, update)
+    workspace = session.get(Workspace, document.workspace_id)
+    # HMI Probation rewrites the summary on the form (version 2) ...
+    _identity(session, lead)
+    sections = [dict(s) for s in service.head(session, document).sections]
+    sections[0]["body"] = "<p>One, by Probation.</p><p>Two.</p>"
+    service.save(session, workspace, document, lead.user, base_number=1, sections=sections)
+    # ... then HMI Prisons saves only the section it owns (version 3).
+    _identity(session, other)
+    sections = [dict(s) for s in service.head(session, document).sections]
+    sections[1]["body"] = "<p>Theirs, edited.</p>"
+    service.save(session, workspace, document, other.user, base_number=2, sections=sections)
+
+    assert live_service.compact(session, summary.id).version_number == 4
+    _identity(session, other)
+    assert service.open_pending(session, document, other.user) == []
+    _identity(session, lead)
+    (pending,) = service.open_pending(session, document, lead.user)
+    assert "One, by Probation." in pending.conflicts[0]["pending_body"]

@@ -166,6 +166,21 @@ def test_typing_past_the_section_limit_is_refused_and_not_stored(world: World) -
     assert _stored(world, document_id, world.probation.user.id) == 1
 
 
+def test_characters_that_grow_when_written_as_html_count_at_their_html_length(
+    world: World,
+) -> None:
+    """An "&" is one byte typed and five characters stored ("&amp;"): the limit is on what a
+    version holds, so 60,000 of them (300,000 characters) are refused before being stored."""
+    document_id = world.document("<p>Start.</p>")
+    client = world.client(world.probation, document_id).connect()
+    client.type_text("&" * 30_000)
+    wait_for(lambda: _stored(world, document_id, world.probation.user.id) == 1)
+    client.type_text("&" * 30_000)
+    code, reason = _closed(client)
+    assert code == wire.CLOSE_TOO_LARGE and "200,000 characters" in reason
+    assert _stored(world, document_id, world.probation.user.id) == 1
+
+
 def test_a_flood_is_cut_off(world: World) -> None:
     document_id = world.document()
     client = world.client(world.probation, document_id).connect()
