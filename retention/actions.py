@@ -304,7 +304,9 @@ def propose_agreement(session: Session, workspace: Workspace, user: User) -> Any
             user=user,
         )
     else:
-        update_subject(session, subject, content, user)
+        # A round proposed after a rejection stays that round while the rules stand.
+        kept = {k: v for k, v in (subject.content or {}).items() if k in ROUND_KEYS}
+        update_subject(session, subject, {**content, **kept}, user)
     decision = session.scalar(
         select(Decision).where(
             Decision.workspace_id == workspace.id,
@@ -313,7 +315,41 @@ def propose_agreement(session: Session, workspace: Workspace, user: User) -> Any
         )
     )
     if decision is None:
+        _after_rejection(session, workspace, subject, user)
         decision = propose(
             session, workspace, kind="retention_agreement", subject=subject, user=user
         )
     return decision
+
+
+ROUND_KEYS = ("round", "previous_rejection")
+
+
+def _after_rejection(session: Session, workspace: Workspace, subject: Any, user: User) -> None:
+    """The agreement comes from the participants' rules, which the lead cannot change: after
+    a rejection on unchanged rules, the lead proposes it again as a new round that carries
+    the rejection's reason, so the inspectorates can settle it (and the inspection can close)."""
+    from shared_workspace.decisions import update_subject
+    from shared_workspace.models import Approval, Decision
+
+    rejected = session.scalar(
+        select(Decision)
+        .where(
+            Decision.workspace_id == workspace.id,
+            Decision.kind == "retention_agreement",
+            Decision.status == "rejected",
+            Decision.subject_hash == subject.content_hash,
+        )
+        .order_by(Decision.id.desc())
+    )
+    if rejected is None:
+        return
+    reason = session.scalar(
+        select(Approval.reason)
+        .where(Approval.decision_id == rejected.id, Approval.verdict == "rejected")
+        .order_by(Approval.id.desc())
+    )
+    content = dict(subject.content or {})
+    content["round"] = int(content.get("round", 1)) + 1
+    content["previous_rejection"] = reason or ""
+    update_subject(session, subject, content, user)

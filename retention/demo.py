@@ -25,7 +25,7 @@ from shared_workspace.demo import TITLE, _act, _user
 from shared_workspace.evidence import jobs, uploads
 from shared_workspace.evidence import service as evidence
 from shared_workspace.evidence.models import EvidenceFile, EvidenceItem
-from shared_workspace.models import Decision, PrivateNote, Workspace, WorkspaceRole
+from shared_workspace.models import PrivateNote, Workspace, WorkspaceRole
 from tenants.models import Tenant, User
 
 EARLIER_TITLE = "Joint inspection of the prosecution of offences committed in prison custody"
@@ -112,13 +112,11 @@ def _demo_inspection(session: Session, tenants: dict[str, Tenant]) -> list[str]:
             material_id=sample,
         )
     _act(session, lead)
-    proposed = session.scalar(
-        select(Decision.id).where(
-            Decision.workspace_id == workspace.id, Decision.kind == "retention_agreement"
-        )
-    )
-    if proposed is None:
-        decision = actions.propose_agreement(session, workspace, lead)
+    # Proposed by the product as stage 1 ended (or now); the lead's records manager approves.
+    decision = actions.propose_agreement(session, workspace, lead)
+    if not any(
+        a.tenant_id == manager.tenant_id and a.voided_at is None for a in decision.approvals
+    ):
         decisions.answer(session, workspace, decision, _act(session, manager), approve=True)
     return [
         "  retention: a hold on the case sample (FOI), the retention agreement awaiting the "

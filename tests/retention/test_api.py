@@ -660,3 +660,37 @@ def test_certificates_are_the_tenants_own(founders: Founders, session: Session) 
     session.commit()
     _problem(founders.hmcpsi.call("GET", f"/api/v1/retention/certificates/{theirs.id}"), 404)
     assert clock.today() == date.today()
+
+
+def test_a_rejected_agreement_is_proposed_again_as_a_new_round(
+    founders: Founders, session: Session
+) -> None:
+    """The rules behind it are the inspectorates' own: after a rejection the lead proposes a
+    new round carrying the reason, and once every inspectorate approves it the inspection
+    can close (no dead end)."""
+    cps, prisons = founders.hmcpsi, founders.hmiprisons
+    ws = new_workspace(cps, "hmiprisons", publication=PUBLICATION)
+    name_everyone(ws, cps, prisons)
+    url = f"/api/v1/workspaces/{ws}/retention/agreement"
+    first = cps.call("POST", url).get_json()
+    answer = f"/api/v1/workspaces/{ws}/decisions/{first['decision_id']}/answer"
+    rejected = prisons.call(
+        "POST", answer, {"approve": False, "reason": "Say who keeps the shared case sample"}
+    )
+    assert rejected.status_code == 200 and rejected.get_json()["status"] == "rejected"
+    again = cps.call("POST", url)
+    assert again.status_code == 201, again.get_json()
+    second = again.get_json()
+    assert second["decision_id"] != first["decision_id"] and second["status"] == "open"
+    assert second["content"]["round"] == 2
+    assert second["content"]["previous_rejection"] == "Say who keeps the shared case sample"
+    # Refreshing on the same rules keeps the round (and any approvals).
+    assert cps.call("POST", url).get_json()["content"]["round"] == 2
+    for party in (cps, prisons):
+        answered = party.call(
+            "POST",
+            f"/api/v1/workspaces/{ws}/decisions/{second['decision_id']}/answer",
+            {"approve": True},
+        )
+        assert answered.status_code == 200, answered.get_json()
+    assert answered.get_json()["status"] == "agreed"
