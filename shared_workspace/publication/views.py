@@ -152,72 +152,112 @@ def letter_pdf(workspace_id: int, letter_id: int, fmt: str) -> Response:
     )
 
 
+#: The fields of the form that records a circulated draft.
+CIRCULATION_FIELDS = (
+    "document_id",
+    "recipient",
+    "organisation",
+    "kind",
+    "scope",
+    "sent_on",
+    "working_days",
+)
+
+
 @bp.route("/<int:workspace_id>/publication", methods=["GET", "POST"])
-def publication(workspace_id: int) -> str | Response:
+def publication(workspace_id: int) -> str | Response | tuple[str, int]:
     db = get_session()
     workspace = get_or_404(db, Workspace, workspace_id)
     me = _me()
+    errors: dict[str, str] = {}
+    values: dict[str, str] = {}
     if request.method == "POST":
         form = request.form
         action = form.get("action", "")
         try:
-            if action == "strategy":
-                quoted = [int(v) for v in form.getlist("quoted") if v.isdecimal()]
-                media.save_strategy(
-                    db,
-                    workspace,
-                    me,
-                    {
-                        "launch": form.get("launch") or None,
-                        "key_messages": form.get("key_messages", "")[:20_000],
-                        "quoted_tenant_ids": quoted,
-                        "interview_bids": form.get("interview_bids") or None,
-                        "spokespeople": form.get("spokespeople", "")[:5000],
-                        "briefings": form.get("briefings", "")[:5000],
-                        "post_publication": form.get("post_publication", "")[:5000],
-                    },
-                )
-                flash("Media strategy saved", "success")
-            elif action == "press_notice":
-                notice = media.draft_press_notice(db, workspace, me)
-                return redirect(
-                    url_for("workspaces.document", workspace_id=workspace.id, document_id=notice.id)
-                )
-            elif action == "schedule":
-                if me.tenant_id != workspace.lead_tenant_id:
-                    raise schedule.ScheduleError("Only the lead inspectorate builds the schedule")
-                sends = schedule.build(db, workspace)
-                flash(f"{len(sends)} sends scheduled", "success")
-            elif action == "circulate":
-                ident = form.get("document_id", "")
-                document = get_or_404(db, Document, int(ident)) if ident.isdecimal() else None
-                sent_on = _date(form.get("sent_on", ""))
-                days = form.get("working_days", "10")
-                if document is None or sent_on is None or not days.isdecimal():
-                    raise media.MediaError("Choose the draft, the date sent and the working days")
-                media.circulate(
-                    db,
-                    workspace,
-                    me,
-                    document=document,
-                    recipient=form.get("recipient", "")[:300],
-                    organisation=form.get("organisation", "")[:300],
-                    kind=form.get("kind", "critical_reader"),
-                    scope=form.get("scope", "factual_accuracy"),
-                    sent_on=sent_on,
-                    working_days=int(days[:2]),
-                )
-                flash("Circulation recorded", "success")
-            else:
-                abort(400)
+            with db.begin_nested():  # a refusal keeps nothing of the attempt
+                if action == "strategy":
+                    quoted = [int(v) for v in form.getlist("quoted") if v.isdecimal()]
+                    media.save_strategy(
+                        db,
+                        workspace,
+                        me,
+                        {
+                            "launch": form.get("launch") or None,
+                            "key_messages": form.get("key_messages", "")[:20_000],
+                            "quoted_tenant_ids": quoted,
+                            "interview_bids": form.get("interview_bids") or None,
+                            "spokespeople": form.get("spokespeople", "")[:5000],
+                            "briefings": form.get("briefings", "")[:5000],
+                            "post_publication": form.get("post_publication", "")[:5000],
+                        },
+                    )
+                    flash("Media strategy saved", "success")
+                elif action == "press_notice":
+                    notice = media.draft_press_notice(db, workspace, me)
+                    return redirect(
+                        url_for(
+                            "workspaces.document", workspace_id=workspace.id, document_id=notice.id
+                        )
+                    )
+                elif action == "schedule":
+                    if me.tenant_id != workspace.lead_tenant_id:
+                        raise schedule.ScheduleError(
+                            "Only the lead inspectorate builds the schedule"
+                        )
+                    sends = schedule.build(db, workspace)
+                    flash(f"{len(sends)} sends scheduled", "success")
+                elif action == "circulate":
+                    ident = form.get("document_id", "")
+                    document = get_or_404(db, Document, int(ident)) if ident.isdecimal() else None
+                    sent_on = _date(form.get("sent_on", ""))
+                    days = form.get("working_days", "10")
+                    if document is None:
+                        raise media.MediaError("Choose the draft that was sent", "document_id")
+                    if sent_on is None:
+                        raise media.MediaError(
+                            "Enter the date it was sent, like 21/12/2026", "sent_on"
+                        )
+                    if not days.isdecimal():
+                        raise media.MediaError(
+                            "Enter the working days to reply as a number, like 10", "working_days"
+                        )
+                    media.circulate(
+                        db,
+                        workspace,
+                        me,
+                        document=document,
+                        recipient=form.get("recipient", "")[:300],
+                        organisation=form.get("organisation", "")[:300],
+                        kind=form.get("kind", "critical_reader"),
+                        scope=form.get("scope", "factual_accuracy"),
+                        sent_on=sent_on,
+                        working_days=int(days[:2]),
+                    )
+                    flash("Circulation recorded", "success")
+                else:
+                    abort(400)
         except (media.MediaError, schedule.ScheduleError, decisions.DecisionError) as exc:
-            flash(str(exc))
-        return redirect(url_for("workspaces.publication", workspace_id=workspace.id))
+            # Shown on the page, linked to the field or the part of the page it concerns.
+            field = getattr(exc, "field", "") or ""
+            if action == "circulate":
+                values = {k: form.get(k, "")[:300] for k in CIRCULATION_FIELDS}
+                values["action"] = "circulate"
+                field = field if field in CIRCULATION_FIELDS else "recipient"
+            else:
+                field = {"strategy": "strategy", "press_notice": "press-notice"}.get(
+                    action, "schedule"
+                )
+            errors = {field: str(exc)}
+        else:
+            return redirect(url_for("workspaces.publication", workspace_id=workspace.id))
     documents = db.scalars(
         select(Document).where(Document.workspace_id == workspace.id).order_by(Document.id)
     ).all()
-    return render_template(
+    page = render_template(
         "publication/publication.html",
+        errors=errors,
+        values=values,
         workspace=workspace,
         strategy=media.strategy(db, workspace),
         press_notice=media.press_notice(db, workspace),
@@ -232,6 +272,7 @@ def publication(workspace_id: int) -> str | Response:
         documents=documents,
         is_lead=me.tenant_id == workspace.lead_tenant_id,
     )
+    return (page, 422) if errors else page
 
 
 @bp.get("/<int:workspace_id>/publication/calendar")

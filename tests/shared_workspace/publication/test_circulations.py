@@ -256,3 +256,36 @@ def test_the_circulation_page_records_comments_and_responses(app: Flask, trio, w
     assert "Accepted: the draft is changed" in shown and lead.user.name in shown
     assert "Ann Bell, HMP Manchester, received 6 January 2027" in shown
     assert browser.post(page, data={"action": "respond", "comment_id": "x"}).status_code == 404
+
+
+def test_the_publication_page_refuses_a_circulation_with_its_field_marked(
+    app: Flask, trio, workspace
+) -> None:
+
+    lead = trio[0]
+    draft = _draft(lead, workspace)
+    browser = app.test_client()
+    sign_in(browser, lead.user)
+    page = f"/workspaces/{workspace}/publication"
+    typed = {
+        "action": "circulate",
+        "document_id": str(draft),
+        "recipient": "Ann Bell",
+        "organisation": "HMP Manchester",
+        "kind": "inspected_body",
+        "sent_on": "",
+        "working_days": "10",
+    }
+    refused = browser.post(page, data=typed)
+    assert refused.status_code == 422
+    html = refused.get_data(as_text=True)
+    assert "There is a problem" in html and 'href="#sent_on"' in html
+    assert 'id="sent_on-error"' in html and 'value="Ann Bell"' in html
+    assert '<option value="inspected_body" selected>' in html
+    bad_days = browser.post(page, data={**typed, "sent_on": "2026-12-01", "working_days": "²"})
+    assert bad_days.status_code == 422 and 'href="#working_days"' in bad_days.get_data(as_text=True)
+    no_one = browser.post(page, data={**typed, "sent_on": "2026-12-01", "recipient": " "})
+    assert no_one.status_code == 422 and 'id="recipient-error"' in no_one.get_data(as_text=True)
+    assert lead.call("GET", f"/api/v1/workspaces/{workspace}/circulations").get_json() == []
+    done = browser.post(page, data={**typed, "sent_on": "2026-12-01"})
+    assert done.status_code == 302
