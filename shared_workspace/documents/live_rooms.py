@@ -170,6 +170,11 @@ class Room:
         #: inserts; one byte becomes at most five characters of HTML, "&" as "&amp;"), so the
         #: exact (costly) measurement runs only near the limit.
         self.length_estimate = 0
+        #: The estimate's share for updates counted but not yet applied to ``doc``.
+        self.length_in_flight = 0
+        #: Held by an update checked exactly (near the limit) until it is applied, so two
+        #: such updates cannot both pass on the same text.
+        self.length_lock = threading.Lock()
 
     def others(self, conn: Connection | None) -> list[Connection]:
         with self.lock:
@@ -302,44 +307,80 @@ class Hub:
         room = conn.room
         if room.size + len(update) > MAX_ROOM_BYTES:
             raise wire.Refused(wire.CLOSE_TOO_LARGE, "This section is too long to edit live")
-        self._check_length(room, update)
-        with self.database.transaction() as session:
-            live_service.act_as(session, conn.who.user_id, conn.who.tenant_id)
-            allowed = live_service.store_update(
-                session, conn.who, room.target, room.live_section_id, update
-            )
-        if allowed is Access.NONE:
-            raise wire.Refused(wire.CLOSE_FORBIDDEN, "You no longer take part in this inspection")
-        if allowed is Access.READ:
-            conn.access = allowed
-            raise wire.Refused(
-                wire.CLOSE_CHANGED, "Another inspectorate now drafts this section: reload the page"
-            )
-        with room.lock:
-            room.doc.apply_update(update)
-            room.size += len(update)
-            room.dirty = True
-            room.last_editor = conn.who
+        cost = LENGTH_FACTOR * len(update)
+        exact = self._check_length(room, update, cost)
+        applied = False
+        try:
+            with self.database.transaction() as session:
+                live_service.act_as(session, conn.who.user_id, conn.who.tenant_id)
+                allowed = live_service.store_update(
+                    session, conn.who, room.target, room.live_section_id, update
+                )
+            if allowed is Access.NONE:
+                raise wire.Refused(
+                    wire.CLOSE_FORBIDDEN, "You no longer take part in this inspection"
+                )
+            if allowed is Access.READ:
+                conn.access = allowed
+                raise wire.Refused(
+                    wire.CLOSE_CHANGED,
+                    "Another inspectorate now drafts this section: reload the page",
+                )
+            with room.lock:
+                room.doc.apply_update(update)
+                room.size += len(update)
+                room.dirty = True
+                room.last_editor = conn.who
+                if not exact:
+                    room.length_in_flight -= cost
+                applied = True
+        finally:
+            if not exact and not applied:
+                with room.lock:
+                    room.length_in_flight -= cost  # the estimate stays high: the safe side
+            if exact:
+                room.length_lock.release()
         self._broadcast_update(room, conn, update)
 
-    def _check_length(self, room: Room, update: bytes) -> None:
+    def _check_length(self, room: Room, update: bytes, cost: int) -> bool:
         """Refuse (before storing it) an update that would take the section past the length a
-        version may have: compaction could never save it, and the text would be stranded."""
-        if room.length_estimate + LENGTH_FACTOR * len(update) <= richtext.MAX_SECTION_CHARS:
-            room.length_estimate += LENGTH_FACTOR * len(update)
-            return
-        trial = Doc()
+        version may have: compaction could never save it, and the text would be stranded.
+
+        Far from the limit the estimate is raised and the update passes (False). Near it the
+        text is measured with the update applied, holding ``room.length_lock`` (True: the
+        caller releases it once the update is applied), so no two updates pass on one text."""
         with room.lock:
-            trial.apply_update(room.doc.get_update())
-        trial.apply_update(update)
+            if room.length_estimate + cost <= richtext.MAX_SECTION_CHARS:
+                room.length_estimate += cost
+                room.length_in_flight += cost
+                return False
+        room.length_lock.acquire()
         try:
-            room.length_estimate = len(live_content.body_of(trial))
-        except richtext.SectionTooLarge as exc:
-            raise wire.Refused(
-                wire.CLOSE_TOO_LARGE,
-                f"Not saved: the section would be over {exc.limit:,} characters. "
-                "Split it into smaller sections",
-            ) from None
+            with room.lock:
+                state = room.doc.get_update()
+            trial = Doc()
+            trial.apply_update(state)
+            trial.apply_update(update)
+            try:
+                exact = len(live_content.body_of(trial))
+            except richtext.SectionTooLarge as exc:
+                raise self._too_long(exc.limit) from None
+            with room.lock:
+                if exact + room.length_in_flight > richtext.MAX_SECTION_CHARS:
+                    raise self._too_long(richtext.MAX_SECTION_CHARS)
+                room.length_estimate = exact + room.length_in_flight
+        except BaseException:
+            room.length_lock.release()
+            raise
+        return True
+
+    @staticmethod
+    def _too_long(limit: int) -> wire.Refused:
+        return wire.Refused(
+            wire.CLOSE_TOO_LARGE,
+            f"Not saved: the section would be over {limit:,} characters. "
+            "Split it into smaller sections",
+        )
 
     def _awareness(self, conn: Connection, payload: bytes) -> None:
         room = conn.room
