@@ -187,20 +187,6 @@ def delete_objects(session: Session, certificate: Certificate, storage: Storage)
     return len(keys) + len(copies)
 
 
-def _workspaces(session: Session, certificate_id: int, material_type: MaterialType) -> list[int]:
-    return list(
-        session.scalars(
-            select(Schedule.workspace_id)
-            .where(
-                Schedule.certificate_id == certificate_id,
-                Schedule.destroy_object.is_(True),
-                Schedule.material_type == material_type.value,
-            )
-            .distinct()
-        )
-    )
-
-
 def _copies(session: Session, certificate: Certificate) -> list[tuple[int, type, int, str]]:
     """Stored copies of what the certificate destroys, in the private areas that can hold
     them: every export of a destroyed document (finished or still being built: its key is

@@ -351,14 +351,11 @@ def _return_to_writer(session, key, document, base, head, live) -> None:  # type
     """Give each writer who changed this section by form or API since the live sync base
     (while it was being typed live) a pending save of their version, conflicting with the
     live version, to resolve like any conflicting save."""
-    key = live.sections and next(
-        (s["key"] for s in live.sections if s["body"] != _section(base, s["key"])), None
-    )
     previous = base
     given: set[int] = set()
     for number in range(base.number + 1, head.number + 1):
         version = service.version(session, document, number)
-        changed = _section(version, key) != _section(previous, key)
+        changed = _body(version.sections, key) != _body(previous.sections, key)
         previous = version
         if not changed or version.author_id is None or version.author_id in given:
             continue
@@ -385,10 +382,6 @@ def _return_to_writer(session, key, document, base, head, live) -> None:  # type
             )
         )
         session.flush()
-
-
-def _section(version, key: str) -> str | None:  # type: ignore[no-untyped-def]
-    return next((s["body"] for s in version.sections if s["key"] == key), None)
 
 
 def _authors(session: Session, senders: list[tuple[int, int]]) -> list[User]:
